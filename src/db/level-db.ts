@@ -1,0 +1,36 @@
+import { ClassicLevel } from 'classic-level';
+import { MemoryLevel } from 'memory-level';
+import type { AbstractLevel } from 'abstract-level';
+import { StoreError } from '../core/errors.js';
+
+/**
+ * The database handle every layer works on: any abstract-level database whose keys and values are
+ * byte arrays (classic-level on disk, memory-level in tests).
+ */
+export type LevelDb = AbstractLevel<any, Uint8Array, Uint8Array>;
+
+const VIEW = { keyEncoding: 'view', valueEncoding: 'view' } as const;
+
+/**
+ * Opens a LevelDB (classic-level) at `path`, creating it when missing, or an in-memory database
+ * (memory-level) when `path` is omitted. Failures (a missing parent folder, a database locked by
+ * another process) become a `StoreError` with code `ERR_IO` that names the path.
+ */
+export async function openDb(path?: string): Promise<LevelDb> {
+  const db: LevelDb =
+    path === undefined
+      ? (new MemoryLevel<Uint8Array, Uint8Array>(VIEW) as unknown as LevelDb)
+      : (new ClassicLevel<Uint8Array, Uint8Array>(path, VIEW) as unknown as LevelDb);
+  try {
+    await db.open();
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    const locked = cause?.code === 'LEVEL_LOCKED';
+    const reason = locked ? 'it is locked by another process' : (cause?.message ?? (error as Error).message);
+    throw new StoreError('ERR_IO', `cannot open database at ${path ?? '(memory)'}: ${reason}`, {
+      cause: error,
+      details: { path: path ?? null, locked },
+    });
+  }
+  return db;
+}

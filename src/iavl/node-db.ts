@@ -1,0 +1,253 @@
+import { concatBytes, toHex } from '../core/bytes.js';
+import { StoreError } from '../core/errors.js';
+import type { Namespace, WriteOp } from '../db/namespace.js';
+import { Node } from './node.js';
+import { decodeLegacyNode, decodeNode, encodeNode } from './node-codec.js';
+import { decodeNodeKey, encodeNodeKey, NODE_KEY_LENGTH, type NodeRef, refId, rootRef } from './node-key.js';
+
+const NODE_PREFIX = 0x73; // 's'
+const LEGACY_NODE_PREFIX = 0x6e; // 'n'
+const LEGACY_ROOT_PREFIX = 0x72; // 'r'
+
+/** Database key (namespace-relative) of a node. */
+export function nodeDbKey(ref: NodeRef): Uint8Array {
+  if (ref.kind === 'v1') return concatBytes(Uint8Array.of(NODE_PREFIX), encodeNodeKey(ref.version, ref.nonce));
+  return concatBytes(Uint8Array.of(LEGACY_NODE_PREFIX), ref.hash);
+}
+
+function legacyRootKey(version: number): Uint8Array {
+  const out = new Uint8Array(9);
+  out[0] = LEGACY_ROOT_PREFIX;
+  new DataView(out.buffer).setBigUint64(1, BigInt(version));
+  return out;
+}
+
+function versionPrefix(prefix: number, version: number): Uint8Array {
+  const out = new Uint8Array(9);
+  out[0] = prefix;
+  new DataView(out.buffer).setBigUint64(1, BigInt(version));
+  return out;
+}
+
+/** A bounded least-recently-used cache of decoded nodes (Map keeps insertion order). */
+class NodeCache {
+  private readonly map = new Map<string, Node>();
+  constructor(private readonly capacity: number) {}
+
+  get(id: string): Node | undefined {
+    const node = this.map.get(id);
+    if (node !== undefined) {
+      this.map.delete(id);
+      this.map.set(id, node);
+    }
+    return node;
+  }
+
+  add(id: string, node: Node): void {
+    if (this.capacity <= 0) return;
+    this.map.delete(id);
+    this.map.set(id, node);
+    if (this.map.size > this.capacity) {
+      const oldest = this.map.keys().next().value as string;
+      this.map.delete(oldest);
+    }
+  }
+
+  clear(): void {
+    this.map.clear();
+  }
+}
+
+/** What is stored at a version's root key. */
+export type RootEntry = { readonly kind: 'empty' } | { readonly kind: 'node'; readonly ref: NodeRef };
+
+/**
+ * Node storage of one IAVL tree inside a namespace: IAVL v1 nodes (`s ‖ version ‖ nonce`),
+ * reference roots for versions without changes, and read access to the legacy format
+ * (`n ‖ hash` nodes, `r ‖ version` roots) so databases written by old Go nodes open.
+ */
+export class NodeDb {
+  private readonly cache: NodeCache;
+  private readonly pins = new Map<number, number>();
+
+  constructor(
+    readonly ns: Namespace,
+    cacheSize = 100_000,
+  ) {
+    this.cache = new NodeCache(cacheSize);
+  }
+
+  /** A cached node, without touching the disk. */
+  cached(ref: NodeRef): Node | undefined {
+    return this.cache.get(refId(ref));
+  }
+
+  /** Loads a node (cache first); a missing node is `ERR_NODE_MISSING` naming its key. */
+  async getNode(ref: NodeRef): Promise<Node> {
+    const id = refId(ref);
+    const hit = this.cache.get(id);
+    if (hit !== undefined) return hit;
+    const bytes = await this.ns.get(nodeDbKey(ref));
+    if (bytes === undefined) {
+      throw new StoreError('ERR_NODE_MISSING', `node ${describeRef(ref)} is missing from the database`, {
+        details: { node: describeRef(ref) },
+      });
+    }
+    const node = ref.kind === 'v1' ? decodeNode(ref, bytes) : decodeLegacyNode(ref.hash, bytes);
+    this.cache.add(id, node);
+    return node;
+  }
+
+  /** Adds a freshly saved node to the cache. */
+  remember(node: Node): void {
+    if (node.ref !== undefined) this.cache.add(refId(node.ref), node);
+  }
+
+  /** The write that stores a saved node. */
+  saveNodeOp(node: Node): WriteOp {
+    return this.ns.put(nodeDbKey(node.ref!), encodeNode(node));
+  }
+
+  /** Root entry of `version` (v1 or legacy), or `undefined` when the version does not exist. */
+  async getRoot(version: number): Promise<RootEntry | undefined> {
+    const value = await this.ns.get(nodeDbKey(rootRef(version)));
+    if (value === undefined) {
+      const legacy = await this.ns.get(legacyRootKey(version));
+      if (legacy === undefined) return undefined;
+      if (legacy.length === 0) return { kind: 'empty' };
+      if (legacy.length !== 32) {
+        throw new StoreError('ERR_NODE_CORRUPT', `legacy root of version ${version} has ${legacy.length} bytes, expected 32`);
+      }
+      return { kind: 'node', ref: { kind: 'legacy', hash: legacy.slice() } };
+    }
+    if (value.length === 0) return { kind: 'empty' };
+    // A reference root: the version had no changes and points to an earlier root node.
+    if (value[0] === NODE_PREFIX && value.length === 1 + NODE_KEY_LENGTH) {
+      const { version: v, nonce } = decodeNodeKey(value.subarray(1));
+      return { kind: 'node', ref: { kind: 'v1', version: v, nonce } };
+    }
+    if (value[0] === NODE_PREFIX && value.length === 9) {
+      // (prefix, version) references written before lazy pruning point to that version's root.
+      const v = Number(new DataView(value.buffer, value.byteOffset + 1, 8).getBigUint64(0));
+      return { kind: 'node', ref: rootRef(v) };
+    }
+    return { kind: 'node', ref: rootRef(version) };
+  }
+
+  /** The write that stores an empty root for `version`. */
+  emptyRootOp(version: number): WriteOp {
+    return this.ns.put(nodeDbKey(rootRef(version)), new Uint8Array(0));
+  }
+
+  /** The write that makes `version` reuse an earlier root (no changes in that version). */
+  referenceRootOp(version: number, target: NodeRef): WriteOp {
+    if (target.kind !== 'v1') {
+      throw new StoreError('ERR_READ_ONLY', 'cannot reference a legacy root from a new version');
+    }
+    return this.ns.put(nodeDbKey(rootRef(version)), nodeDbKey(target));
+  }
+
+  /** Latest saved version: the highest v1 node key, else the highest legacy root; 0 when empty. */
+  async latestVersion(): Promise<number> {
+    const v1 = await this.edgeVersion(NODE_PREFIX, true);
+    if (v1 > 0) return v1;
+    return this.edgeVersion(LEGACY_ROOT_PREFIX, true);
+  }
+
+  /** Earliest saved version (legacy roots first); 0 when empty. */
+  async firstVersion(): Promise<number> {
+    const legacy = await this.edgeVersion(LEGACY_ROOT_PREFIX, false);
+    if (legacy > 0) return legacy;
+    const first = await this.edgeVersion(NODE_PREFIX, false);
+    if (first === 0) return 0;
+    // Pruning can leave nodes of older versions without their root: search for the first root.
+    const latest = await this.latestVersion();
+    let lo = first;
+    let hi = latest;
+    while (lo < hi) {
+      const mid = Math.floor((lo + hi) / 2);
+      if (await this.hasVersion(mid)) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
+  }
+
+  /** True when `version` has a root (v1 or legacy). */
+  async hasVersion(version: number): Promise<boolean> {
+    if ((await this.ns.get(nodeDbKey(rootRef(version)))) !== undefined) return true;
+    return (await this.ns.get(legacyRootKey(version))) !== undefined;
+  }
+
+  /** True when the database holds legacy-format roots. */
+  async hasLegacyVersions(): Promise<boolean> {
+    return (await this.edgeVersion(LEGACY_ROOT_PREFIX, true)) > 0;
+  }
+
+  private async edgeVersion(prefix: number, reverse: boolean): Promise<number> {
+    const reader = this.ns.range({
+      gte: versionPrefix(prefix, 1),
+      lt: versionPrefix(prefix + 1, 0).subarray(0, 1),
+      reverse,
+      limit: 1,
+    });
+    try {
+      const [entry] = await reader.next(1);
+      if (entry === undefined) return 0;
+      const version = new DataView(entry[0].buffer, entry[0].byteOffset + 1, 8).getBigUint64(0);
+      if (version > BigInt(Number.MAX_SAFE_INTEGER)) {
+        throw new StoreError('ERR_VERSION_RANGE', `stored version ${version} is not a safe integer`);
+      }
+      return Number(version);
+    } finally {
+      await reader.close();
+    }
+  }
+
+  /** Keeps `version` from being pruned until the returned function is called (export in progress). */
+  pin(version: number): () => void {
+    this.pins.set(version, (this.pins.get(version) ?? 0) + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const n = (this.pins.get(version) ?? 1) - 1;
+      if (n <= 0) this.pins.delete(version);
+      else this.pins.set(version, n);
+    };
+  }
+
+  /** Number of active pins on `version`. */
+  pinCount(version: number): number {
+    return this.pins.get(version) ?? 0;
+  }
+
+  /** Drops every cached node (after the namespace was rewritten underneath). */
+  clearCache(): void {
+    this.cache.clear();
+  }
+}
+
+/** Human-readable node address for errors: `s(version, nonce)` or `n<hash>`. */
+export function describeRef(ref: NodeRef): string {
+  return ref.kind === 'v1' ? `s(${ref.version}, ${ref.nonce})` : `n${toHex(ref.hash)}`;
+}
+
+/** The left child of an inner node: in memory when fresh, else from the node db. */
+export function leftOf(ndb: NodeDb, node: Node): Node | Promise<Node> {
+  if (node.left !== undefined) return node.left;
+  const ref = node.leftRef;
+  if (ref === undefined) throw missingChild(node, 'left');
+  return ndb.cached(ref) ?? ndb.getNode(ref);
+}
+
+/** The right child of an inner node. */
+export function rightOf(ndb: NodeDb, node: Node): Node | Promise<Node> {
+  if (node.right !== undefined) return node.right;
+  const ref = node.rightRef;
+  if (ref === undefined) throw missingChild(node, 'right');
+  return ndb.cached(ref) ?? ndb.getNode(ref);
+}
+
+function missingChild(node: Node, side: string): StoreError {
+  return new StoreError('ERR_NODE_CORRUPT', `inner node ${toHex(node.key)} has no ${side} child`);
+}

@@ -1,0 +1,50 @@
+import { mkdtempSync, rmSync, cpSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openDb, type LevelDb } from '../../src/db/level-db.js';
+
+/** A fresh temporary folder, removed by the returned cleanup. */
+export function tempDir(prefix = 'rxsm-'): { path: string; cleanup: () => void } {
+  const path = mkdtempSync(join(tmpdir(), prefix));
+  return { path, cleanup: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+/** Opens a copy of a LevelDB folder (LevelDB rewrites its journal on open: never open the original). */
+export async function openCopy(source: string): Promise<{ db: LevelDb; cleanup: () => Promise<void> }> {
+  const dir = tempDir('rxsm-copy-');
+  const target = join(dir.path, 'db');
+  cpSync(source, target, { recursive: true });
+  const db = await openDb(target);
+  return {
+    db,
+    cleanup: async () => {
+      await db.close();
+      dir.cleanup();
+    },
+  };
+}
+
+/** The backends every storage test runs against: memory-level and classic-level on disk. */
+export const BACKENDS: ReadonlyArray<{ name: string; open: () => Promise<{ db: LevelDb; cleanup: () => Promise<void> }> }> = [
+  {
+    name: 'memory-level',
+    open: async () => {
+      const db = await openDb();
+      return { db, cleanup: () => db.close() };
+    },
+  },
+  {
+    name: 'classic-level',
+    open: async () => {
+      const dir = tempDir();
+      const db = await openDb(join(dir.path, 'db'));
+      return {
+        db,
+        cleanup: async () => {
+          await db.close();
+          dir.cleanup();
+        },
+      };
+    },
+  },
+];
