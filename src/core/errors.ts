@@ -25,6 +25,7 @@ export type ErrorCode =
   | 'ERR_EMPTY_KEY'
   | 'ERR_KEY_NOT_FOUND'
   | 'ERR_READ_ONLY'
+  | 'ERR_INVALID_PROOF'
   | 'ERR_CLOSED'
   // stores and migration (later layers)
   | 'ERR_UNKNOWN_STORE'

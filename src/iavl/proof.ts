@@ -109,6 +109,13 @@ function notFound(key: Uint8Array, version: number): StoreError {
  */
 export async function createProof(tree: ImmutableTree, key: Uint8Array): Promise<CommitmentProof> {
   if (key.length === 0) throw new StoreError('ERR_EMPTY_KEY', 'cannot prove an empty key (ICS23 rejects it)');
+  if (tree.size === 0) {
+    throw new StoreError(
+      'ERR_KEY_NOT_FOUND',
+      `cannot prove key ${toHex(key)}: the tree is empty at version ${tree.version} (ICS23 has no proof for an empty tree)`,
+      { details: { key: toHex(key), version: tree.version } },
+    );
+  }
   const { index, value } = await tree.getWithIndex(key);
   if (value !== undefined) return { exist: await createExistenceProof(tree, key) };
   const leftNeighbour = index >= 1 ? await tree.getByIndex(index - 1) : undefined;

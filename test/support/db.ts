@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, cpSync } from 'node:fs';
+import { chmodSync, cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDb, type LevelDb } from '../../src/db/level-db.js';
@@ -14,6 +14,9 @@ export async function openCopy(source: string): Promise<{ db: LevelDb; cleanup: 
   const dir = tempDir('rxsm-copy-');
   const target = join(dir.path, 'db');
   cpSync(source, target, { recursive: true });
+  // The shared vectors are read-only; LevelDB must write its journal and lock file in the copy.
+  chmodSync(target, 0o755);
+  for (const file of readdirSync(target)) chmodSync(join(target, file), 0o644);
   const db = await openDb(target);
   return {
     db,
