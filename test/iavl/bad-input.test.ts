@@ -1,0 +1,220 @@
+import { lastValueFrom, take, toArray } from 'rxjs';
+import { fromHex, toHex, utf8 } from '../../src/core/bytes.js';
+import { isStoreError, StoreError } from '../../src/core/errors.js';
+import { openDb, type LevelDb } from '../../src/db/level-db.js';
+import { IavlTree } from '../../src/iavl/iavl-tree.js';
+import type { ExportNode } from '../../src/iavl/exporter.js';
+import { nodeDbKey } from '../../src/iavl/node-db.js';
+
+async function withTree<T>(fn: (tree: IavlTree, db: LevelDb) => Promise<T>): Promise<T> {
+  const db = await openDb();
+  try {
+    return await fn(await IavlTree.open(db), db);
+  } finally {
+    await db.close();
+  }
+}
+
+async function filled(tree: IavlTree, n: number): Promise<void> {
+  for (let i = 0; i < n; i++) await tree.set(utf8(`key-${String(i).padStart(3, '0')}`), utf8(`value-${i}`));
+  await tree.saveVersion();
+}
+
+async function errorOf(promise: Promise<unknown>): Promise<StoreError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(StoreError);
+  return error as StoreError;
+}
+
+describe('IAVL bad input: typed errors, never a crash or a silently wrong hash', () => {
+  it('refuses a nil value and an empty key', async () =>
+    withTree(async (tree) => {
+      const nil = await errorOf(tree.set(utf8('k'), undefined as unknown as Uint8Array));
+      expect(nil.code).toBe('ERR_NIL_VALUE');
+      expect(nil.message).toMatch(/nil value at key 6b/);
+      expect((await errorOf(tree.set(new Uint8Array(0), utf8('v')))).code).toBe('ERR_EMPTY_KEY');
+      expect(tree.size).toBe(0);
+    }));
+
+  it('reports a missing node by its key when reading an older version', async () =>
+    withTree(async (tree, db) => {
+      await filled(tree, 20);
+      await tree.set(utf8('key-005'), utf8('changed'));
+      await tree.saveVersion();
+      // Delete a node of version 1 that version 1's tree still needs.
+      await db.del(nodeDbKey({ kind: 'v1', version: 1, nonce: 2 }));
+      const reopened = await IavlTree.open(db, { cacheSize: 0 });
+      const error = await errorOf(lastValueFrom(reopened.export(1).pipe(toArray())));
+      expect(error.code).toBe('ERR_NODE_MISSING');
+      expect(error.message).toContain('s(1, 2)');
+    }));
+
+  it('reports a corrupt stored node instead of computing a wrong hash', async () =>
+    withTree(async (tree, db) => {
+      await filled(tree, 10);
+      const key = nodeDbKey({ kind: 'v1', version: 1, nonce: 2 });
+      const bytes = (await db.get(key))!;
+      await db.put(key, bytes.subarray(0, bytes.length - 3));
+      const reopened = await IavlTree.open(db, { cacheSize: 0 });
+      const error = await errorOf(lastValueFrom(reopened.export(1).pipe(toArray())));
+      expect(error.code).toBe('ERR_NODE_CORRUPT');
+      expect(error.message).toContain('s(1, 2)');
+    }));
+
+  it('refuses to save over an existing version with a different root', async () =>
+    withTree(async (tree, db) => {
+      await filled(tree, 5);
+      await tree.set(utf8('x'), utf8('1'));
+      await tree.saveVersion();
+      const old = await IavlTree.open(db);
+      await old.loadVersion(1);
+      await old.set(utf8('y'), utf8('2'));
+      const error = await errorOf(old.saveVersion());
+      expect(error.code).toBe('ERR_VERSION_EXISTS');
+      expect(error.message).toMatch(/version 2 was already saved/);
+      // Re-saving the identical change is idempotent.
+      const same = await IavlTree.open(db);
+      await same.loadVersion(1);
+      await same.set(utf8('x'), utf8('1'));
+      expect(toHex((await same.saveVersion()).hash)).toBe(toHex(tree.hash()));
+    }));
+
+  describe('import streams', () => {
+    async function exported(): Promise<{ nodes: ExportNode[]; hash: string }> {
+      return withTree(async (tree) => {
+        await filled(tree, 12);
+        return { nodes: await lastValueFrom(tree.export(1).pipe(toArray())), hash: toHex(tree.hash()) };
+      });
+    }
+
+    async function importAll(nodes: readonly ExportNode[], version = 1): Promise<unknown> {
+      return withTree(async (tree) => {
+        const importer = await tree.importer(version);
+        for (const node of nodes) await importer.add(node);
+        return importer.commit();
+      });
+    }
+
+    it('accepts the untouched stream', async () => {
+      const { nodes, hash } = await exported();
+      expect(toHex(((await importAll(nodes)) as { hash: Uint8Array }).hash)).toBe(hash);
+    });
+
+    it('rejects an inner node before its children (wrong order)', async () => {
+      const { nodes } = await exported();
+      const inner = nodes.findIndex((n) => n.height > 0);
+      const swapped = [...nodes];
+      [swapped[inner - 1], swapped[inner]] = [swapped[inner]!, swapped[inner - 1]!];
+      const error = await errorOf(importAll(swapped));
+      expect(error.code).toBe('ERR_IMPORT_ORDER');
+      expect(error.message).toMatch(/import node #\d+/);
+    });
+
+    it('rejects leaves out of key order', async () => {
+      const { nodes } = await exported();
+      const leaves = nodes.map((n, i) => [n, i] as const).filter(([n]) => n.height === 0);
+      const mutated = [...nodes];
+      mutated[leaves[0]![1]] = { ...leaves[0]![0], key: utf8('zzz') };
+      expect((await errorOf(importAll(mutated))).code).toBe('ERR_IMPORT_ORDER');
+    });
+
+    it('rejects a height above 127 and a negative height', async () => {
+      const { nodes } = await exported();
+      const last = nodes[nodes.length - 1]!;
+      const high = await errorOf(importAll([...nodes.slice(0, -1), { ...last, height: 128 }]));
+      expect(high.code).toBe('ERR_IMPORT_HEIGHT');
+      expect(high.message).toMatch(/height 128 is outside 0..127/);
+      expect((await errorOf(importAll([{ ...nodes[0]!, height: -1 }]))).code).toBe('ERR_IMPORT_HEIGHT');
+    });
+
+    it('rejects an inner height that does not match its children', async () => {
+      const { nodes } = await exported();
+      const last = nodes[nodes.length - 1]!;
+      expect((await errorOf(importAll([...nodes.slice(0, -1), { ...last, height: last.height + 1 }]))).code).toBe('ERR_IMPORT_HEIGHT');
+    });
+
+    it('rejects a leaf without value (nil) and a nil node', async () => {
+      const { nodes } = await exported();
+      const { value: _drop, ...noValue } = nodes[0]!;
+      expect((await errorOf(importAll([noValue as ExportNode])).then((e) => e)).code).toBe('ERR_NIL_VALUE');
+      expect((await errorOf(importAll([null as unknown as ExportNode]))).code).toBe('ERR_INVALID_ARGUMENT');
+    });
+
+    it('rejects a node version above the import version', async () => {
+      const { nodes } = await exported();
+      expect((await errorOf(importAll([{ ...nodes[0]!, version: 5 }], 1))).code).toBe('ERR_IMPORT_ORDER');
+    });
+
+    it('rejects a truncated stream at commit', async () => {
+      const { nodes } = await exported();
+      const error = await errorOf(importAll(nodes.slice(0, -1)));
+      expect(error.code).toBe('ERR_IMPORT_INCOMPLETE');
+      expect(error.message).toMatch(/unjoined subtrees/);
+    });
+
+    it('rejects an inner key that is not the smallest key of its right subtree', async () => {
+      const { nodes } = await exported();
+      const last = nodes[nodes.length - 1]!;
+      expect((await errorOf(importAll([...nodes.slice(0, -1), { ...last, key: fromHex('00') }]))).code).toBe('ERR_IMPORT_ORDER');
+    });
+
+    it('refuses to import into a tree that has versions', async () =>
+      withTree(async (tree) => {
+        await filled(tree, 3);
+        expect((await errorOf(tree.importer(5))).code).toBe('ERR_IMPORT_NOT_EMPTY');
+      }));
+
+    it('imports an empty stream as an empty tree', async () => {
+      const result = (await importAll([], 4)) as { version: number; hash: Uint8Array };
+      expect(result.version).toBe(4);
+      expect(toHex(result.hash)).toBe('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
+    });
+  });
+
+  describe('export stream lifecycle', () => {
+    it('pins the version while exporting and releases the pin on unsubscribe', async () =>
+      withTree(async (tree) => {
+        await filled(tree, 50);
+        const first = await lastValueFrom(tree.export(1, { batchSize: 4 }).pipe(take(3), toArray()));
+        expect(first).toHaveLength(3);
+        await new Promise((resolve) => setImmediate(resolve));
+        expect(tree.ndb.pinCount(1)).toBe(0);
+        let pinnedWhileEmitting = -1;
+        await new Promise<void>((resolve) =>
+          tree.export(1, { batchSize: 4 }).subscribe({
+            next: () => {
+              if (pinnedWhileEmitting < 0) pinnedWhileEmitting = tree.ndb.pinCount(1);
+            },
+            complete: resolve,
+          }),
+        );
+        expect(pinnedWhileEmitting).toBe(1);
+        expect(tree.ndb.pinCount(1)).toBe(0);
+      }));
+
+    it('delivers every node before a mid-stream read failure, then the error', async () =>
+      withTree(async (tree, db) => {
+        await filled(tree, 30);
+        await db.del(nodeDbKey({ kind: 'v1', version: 1, nonce: 40 }));
+        const reopened = await IavlTree.open(db, { cacheSize: 0 });
+        const seen: ExportNode[] = [];
+        const error = await new Promise<unknown>((resolve) =>
+          reopened.export(1, { batchSize: 3 }).subscribe({ next: (n) => seen.push(n), error: resolve, complete: () => resolve(undefined) }),
+        );
+        expect(isStoreError(error, 'ERR_NODE_MISSING')).toBe(true);
+        expect(seen.length).toBeGreaterThan(0);
+        expect(reopened.ndb.pinCount(1)).toBe(0);
+      }));
+
+    it('is lazy: nothing is read before subscribe', async () =>
+      withTree(async (tree) => {
+        await filled(tree, 5);
+        tree.export(1);
+        expect(tree.ndb.pinCount(1)).toBe(0);
+        await expect(lastValueFrom(tree.export(7))).rejects.toMatchObject({ code: 'ERR_VERSION_NOT_FOUND' });
+      }));
+  });
+});
