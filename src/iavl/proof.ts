@@ -31,7 +31,7 @@ export interface ExistenceProof {
   readonly key: Uint8Array;
   readonly value: Uint8Array;
   readonly leaf: LeafOp;
-  readonly path: readonly InnerOp[];
+  readonly path: InnerOp[];
 }
 
 /** ICS23 non-existence proof: existence proofs of the neighbours left and right of `key`. */
