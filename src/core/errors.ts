@@ -26,6 +26,7 @@ export type ErrorCode =
   | 'ERR_KEY_NOT_FOUND'
   | 'ERR_READ_ONLY'
   | 'ERR_INVALID_PROOF'
+  | 'ERR_VERSION_PINNED'
   | 'ERR_CLOSED'
   // stores and migration (later layers)
   | 'ERR_UNKNOWN_STORE'

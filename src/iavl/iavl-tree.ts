@@ -12,6 +12,7 @@ import { ImmutableTree } from './immutable-tree.js';
 import { exportTree, type ExportNode } from './exporter.js';
 import { Importer } from './importer.js';
 import type { CommitmentProof } from './proof.js';
+import { deleteVersionsTo } from './pruner.js';
 
 /** Options of {@link IavlTree.open}. */
 export interface IavlTreeOptions {
@@ -288,6 +289,16 @@ export class IavlTree {
   /** True when `version` was saved and not pruned. */
   async versionExists(version: number): Promise<boolean> {
     return this.ndb.hasVersion(version);
+  }
+
+  /**
+   * Deletes all versions up to `toVersion` inclusive, keeping every node later versions use. The
+   * latest version and versions pinned by a running export are refused with typed errors.
+   */
+  async deleteVersionsTo(toVersion: number): Promise<void> {
+    checkVersion(toVersion, 'prune version', 1);
+    this.assertWritable();
+    await deleteVersionsTo(this.ndb, toVersion, this.savedVersion);
   }
 
   /** Earliest retained version (0 for an empty database). */

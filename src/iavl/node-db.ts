@@ -87,7 +87,12 @@ export class NodeDb {
     const id = refId(ref);
     const hit = this.cache.get(id);
     if (hit !== undefined) return hit;
-    const bytes = await this.ns.get(nodeDbKey(ref));
+    let bytes = await this.ns.get(nodeDbKey(ref));
+    if (bytes === undefined && ref.kind === 'v1' && ref.nonce === 1) {
+      // Pruning moves a root that later versions still use from (v, 1) to (v, 0), so that
+      // version v itself no longer exists while its root node lives on.
+      bytes = await this.ns.get(nodeDbKey({ kind: 'v1', version: ref.version, nonce: 0 }));
+    }
     if (bytes === undefined) {
       throw new StoreError('ERR_NODE_MISSING', `node ${describeRef(ref)} is missing from the database`, {
         details: { node: describeRef(ref) },
