@@ -1,26 +1,9 @@
 import { utf8 } from '../core/bytes.js';
 import type { ExistenceProof } from '../iavl/proof.js';
 import { merkleMapProof, merkleMapRoot } from './simple-merkle.js';
+import type { StoreInfo } from '../proto/commit-info.js';
 
-/** A store's commit: its IAVL root hash at a version. */
-export interface CommitId {
-  readonly version: number;
-  readonly hash: Uint8Array;
-}
-
-/** One store of a commit. */
-export interface StoreInfo {
-  readonly name: string;
-  readonly commitId: CommitId;
-}
-
-/** What a multi-store commit produced: every store's root and the app hash over them. */
-export interface CommitInfo {
-  readonly version: number;
-  readonly storeInfos: readonly StoreInfo[];
-  /** Unix time of the commit, informational (not hashed). */
-  readonly timestamp?: { readonly seconds: number; readonly nanos: number };
-}
+export type { CommitId, CommitInfo, StoreInfo } from '../proto/commit-info.js';
 
 function entries(storeInfos: readonly StoreInfo[]): [Uint8Array, Uint8Array][] {
   return storeInfos.map((s) => [utf8(s.name), s.commitId.hash]);

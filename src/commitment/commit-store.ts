@@ -1,0 +1,121 @@
+import type { Observable } from 'rxjs';
+import type { BatchReader } from '../core/batch-reader.js';
+import { fromBatchReader } from '../core/batch-reader.js';
+import type { Changeset } from '../core/changeset.js';
+import { utf8 } from '../core/bytes.js';
+import type { LevelDb } from '../db/level-db.js';
+import type { SnapshotItem } from '../proto/snapshot-item.js';
+import type { CommitInfo } from './commit-info.js';
+import { MultiTree, type StoreProof } from './multi-tree.js';
+import { scLayout } from './sc-layout.js';
+import { SnapshotReader } from './snapshot-reader.js';
+import { restoreMultiTree, type RestoreOptions, type RestoreResult } from './snapshot-restore.js';
+
+/** Options of {@link CommitStore.open}. */
+export interface CommitStoreOptions {
+  /** The store keys (module names) whose trees the SC holds. */
+  readonly storeKeys: readonly string[];
+  /** Namespace prefix inside `db` (raw bytes or UTF-8); default none. */
+  readonly prefix?: Uint8Array | string;
+  /** Decoded IAVL nodes kept in memory per tree. */
+  readonly cacheSize?: number;
+}
+
+/**
+ * The store/v2 State Commitment (SC): one IAVL tree per store key, used only for hashes and
+ * proofs. Writes are staged with `writeChangeset` and made durable by `commit(version)`, which
+ * returns the CommitInfo whose hash is the app hash — byte-identical to store/v1's for the same
+ * trees.
+ */
+export class CommitStore {
+  private constructor(readonly multi: MultiTree) {}
+
+  /** Opens (or creates) the SC in `db` under `prefix`. */
+  static async open(db: LevelDb, options: CommitStoreOptions): Promise<CommitStore> {
+    const prefix = typeof options.prefix === 'string' ? utf8(options.prefix) : options.prefix;
+    const multi = await MultiTree.open(db, scLayout, {
+      storeKeys: options.storeKeys,
+      ...(prefix === undefined ? {} : { prefix }),
+      ...(options.cacheSize === undefined ? {} : { cacheSize: options.cacheSize }),
+    });
+    return new CommitStore(multi);
+  }
+
+  /** Latest committed version (0 when empty). */
+  get latestVersion(): number {
+    return this.multi.latestVersion;
+  }
+
+  /** Store keys, sorted. */
+  get storeKeys(): string[] {
+    return this.multi.storeKeys;
+  }
+
+  /** Stages a changeset in the working trees (validated as a whole before anything changes). */
+  writeChangeset(changeset: Changeset): Promise<void> {
+    return this.multi.applyChangeset(changeset);
+  }
+
+  /** Commits the staged changes as `version` (must be latest + 1, else `ERR_VERSION_MISMATCH`). */
+  commit(version: number): Promise<CommitInfo> {
+    return this.multi.commit(version);
+  }
+
+  /** Value of `key` in `storeKey` at `version`. */
+  get(storeKey: string, version: number, key: Uint8Array): Promise<Uint8Array | undefined> {
+    return this.multi.get(storeKey, key, version);
+  }
+
+  /** Value and two-op proof (`ics23:iavl`, `ics23:simple`) of `key` at `version`. */
+  getProof(storeKey: string, version: number, key: Uint8Array): Promise<StoreProof> {
+    return this.multi.getProof(storeKey, key, version);
+  }
+
+  /** The CommitInfo of `version`, or `undefined` when not committed or pruned. */
+  getCommitInfo(version: number): Promise<CommitInfo | undefined> {
+    return this.multi.getCommitInfo(version);
+  }
+
+  /** The app hash at `version` (default latest). */
+  appHash(version?: number): Promise<Uint8Array> {
+    return this.multi.appHash(version);
+  }
+
+  /** Root hash of one store's tree at `version` (default latest). */
+  async storeRoot(storeKey: string, version: number = this.latestVersion): Promise<Uint8Array> {
+    return (await this.multi.tree(storeKey).getImmutable(version)).hash;
+  }
+
+  /** Makes `version` the working state (discarding staged changes). */
+  loadVersion(version: number): Promise<void> {
+    return this.multi.loadVersion(version);
+  }
+
+  /** Deletes versions up to `version` inclusive (never the latest, never a pinned one). */
+  prune(version: number): Promise<void> {
+    return this.multi.prune(version);
+  }
+
+  /** Earliest readable version. */
+  earliestVersion(): Promise<number> {
+    return this.multi.earliestVersion();
+  }
+
+  /** A pull-based reader of the snapshot at `version` (store items, then IAVL nodes in post-order). */
+  snapshotReader(version: number): Promise<SnapshotReader> {
+    return SnapshotReader.open(this.multi, version);
+  }
+
+  /** The snapshot at `version` as a cold Observable (see {@link SnapshotReader}). */
+  snapshot(version: number, batchSize = 1024): Observable<SnapshotItem> {
+    return fromBatchReader(() => SnapshotReader.open(this.multi, version), batchSize);
+  }
+
+  /**
+   * Restores this (empty) SC from a snapshot at `version`, forwarding every leaf to
+   * `options.onLeaf`; returns the first non-store, non-IAVL item, if any.
+   */
+  restore(version: number, items: BatchReader<SnapshotItem>, options?: RestoreOptions): Promise<RestoreResult> {
+    return restoreMultiTree(this.multi, version, items, options);
+  }
+}

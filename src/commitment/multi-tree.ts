@@ -1,0 +1,347 @@
+import { toHex, utf8 } from '../core/bytes.js';
+import { StoreError } from '../core/errors.js';
+import type { Changeset } from '../core/changeset.js';
+import { checkVersion } from '../core/version.js';
+import type { LevelDb } from '../db/level-db.js';
+import { Namespace, type WriteOp } from '../db/namespace.js';
+import { IavlTree, type StagedVersion } from '../iavl/iavl-tree.js';
+import type { CommitmentProof } from '../iavl/proof.js';
+import { encodeCommitmentProof } from '../proto/ics23.js';
+import { commitInfoHash, storeInfoProof, type CommitInfo } from './commit-info.js';
+import { checkStoreNames } from './store-names.js';
+
+/** Where a multi-store keeps its trees and metadata inside its namespace. */
+export interface MultiTreeLayout {
+  /** Human name for errors, e.g. "store/v1" or "SC". */
+  readonly name: string;
+  treePrefix(storeName: string): Uint8Array;
+  commitInfoKey(version: number): Uint8Array;
+  readonly latestKey: Uint8Array;
+  encodeCommitInfo(info: CommitInfo): Uint8Array;
+  decodeCommitInfo(bytes: Uint8Array): CommitInfo;
+  encodeLatest(version: number): Uint8Array;
+  decodeLatest(bytes: Uint8Array): number;
+}
+
+/** One proof operation, as Go's `ProofOp`: a type, the proven key and the ICS23 proof. */
+export interface ProofOp {
+  readonly type: 'ics23:iavl' | 'ics23:simple';
+  readonly key: Uint8Array;
+  readonly proof: CommitmentProof;
+  /** The proof encoded as `cosmos.ics23.v1.CommitmentProof` (Go `ProofOp.Data`). */
+  readonly data: Uint8Array;
+}
+
+/** A key's value (absent when not set) with the proof chain from the key up to the app hash. */
+export interface StoreProof {
+  readonly value: Uint8Array | undefined;
+  /** `ics23:iavl` (key in the store tree), then `ics23:simple` (store root in the app hash). */
+  readonly ops: readonly [ProofOp, ProofOp];
+  readonly storeRoot: Uint8Array;
+  readonly appHash: Uint8Array;
+}
+
+/** Options of {@link MultiTree.open}. */
+export interface MultiTreeOptions {
+  readonly storeKeys: readonly string[];
+  readonly prefix?: Uint8Array;
+  readonly cacheSize?: number;
+}
+
+/**
+ * The multi-store core shared by store/v1 (rootmulti) and the store/v2 State Commitment: one IAVL
+ * tree per store key, every version committed for every store in one atomic batch together with
+ * its CommitInfo and the latest version, so a crash leaves either the whole version or none.
+ */
+export class MultiTree {
+  private latest: number;
+
+  private constructor(
+    readonly ns: Namespace,
+    readonly layout: MultiTreeLayout,
+    private readonly trees: Map<string, IavlTree>,
+    latest: number,
+  ) {
+    this.latest = latest;
+  }
+
+  /** Opens every store's tree at the latest committed version. */
+  static async open(db: LevelDb, layout: MultiTreeLayout, options: MultiTreeOptions): Promise<MultiTree> {
+    const names = checkStoreNames(options.storeKeys);
+    const ns = new Namespace(db, options.prefix ?? new Uint8Array(0));
+    const latestBytes = await ns.get(layout.latestKey);
+    const latest = latestBytes === undefined ? 0 : layout.decodeLatest(latestBytes);
+    const trees = new Map<string, IavlTree>();
+    for (const name of names) {
+      const prefix = concat(ns.prefix, layout.treePrefix(name));
+      const treeOptions = { prefix, ...(options.cacheSize === undefined ? {} : { cacheSize: options.cacheSize }) };
+      let tree = await IavlTree.open(db, treeOptions);
+      if (tree.version === 0 && latest > 0) {
+        // A store added after genesis starts at the next version (Go: InitialVersion on upgrade).
+        tree = await IavlTree.open(db, { ...treeOptions, initialVersion: latest + 1 });
+      } else if (tree.version !== latest && latest > 0) {
+        await tree.loadVersion(latest);
+      }
+      trees.set(name, tree);
+    }
+    return new MultiTree(ns, layout, trees, latest);
+  }
+
+  /** Latest committed version (0 before the first commit). */
+  get latestVersion(): number {
+    return this.latest;
+  }
+
+  /** Store keys, sorted. */
+  get storeKeys(): string[] {
+    return [...this.trees.keys()];
+  }
+
+  /** The tree of `storeKey`; `ERR_UNKNOWN_STORE` ("store X not found") otherwise. */
+  tree(storeKey: string): IavlTree {
+    const tree = this.trees.get(storeKey);
+    if (tree === undefined) {
+      throw new StoreError('ERR_UNKNOWN_STORE', `store ${JSON.stringify(storeKey)} not found in ${this.layout.name}`, {
+        details: { store: storeKey },
+      });
+    }
+    return tree;
+  }
+
+  /**
+   * Applies a changeset to the working trees. Every store and key is checked before anything is
+   * touched, so a bad changeset changes nothing.
+   */
+  async applyChangeset(changeset: Changeset): Promise<void> {
+    for (const group of changeset.changes) {
+      this.tree(group.storeKey);
+      for (const pair of group.pairs) {
+        if (!(pair.key instanceof Uint8Array) || pair.key.length === 0) {
+          throw new StoreError('ERR_EMPTY_KEY', `empty key in changeset for store ${group.storeKey}`, {
+            details: { store: group.storeKey },
+          });
+        }
+        if (!pair.remove && !(pair.value instanceof Uint8Array)) {
+          throw new StoreError('ERR_NIL_VALUE', `nil value for key ${toHex(pair.key)} in store ${group.storeKey}`, {
+            details: { store: group.storeKey, key: toHex(pair.key) },
+          });
+        }
+      }
+    }
+    try {
+      for (const group of changeset.changes) {
+        const tree = this.tree(group.storeKey);
+        for (const pair of group.pairs) {
+          if (pair.remove) await tree.remove(pair.key);
+          else await tree.set(pair.key, pair.value!);
+        }
+      }
+    } catch (error) {
+      this.rollback();
+      throw error;
+    }
+  }
+
+  /** Drops every uncommitted change. */
+  rollback(): void {
+    for (const tree of this.trees.values()) tree.rollback();
+  }
+
+  /**
+   * Commits the working trees as `version` (must be latest + 1): every tree's nodes, the
+   * CommitInfo and the latest version go into one atomic batch.
+   */
+  async commit(version: number = this.latest + 1): Promise<CommitInfo> {
+    checkVersion(version, 'commit version', 1);
+    if (version !== this.latest + 1) {
+      throw new StoreError(
+        'ERR_VERSION_MISMATCH',
+        `commit version mismatch in ${this.layout.name}: expected ${this.latest + 1}, got ${version}`,
+        { details: { expected: this.latest + 1, received: version } },
+      );
+    }
+    const staged: StagedVersion[] = [];
+    const ops: WriteOp[] = [];
+    try {
+      for (const [name, tree] of this.trees) {
+        const s = await tree.stageVersion();
+        staged.push(s);
+        if (s.version !== version) {
+          throw new StoreError('ERR_VERSION_MISMATCH', `store ${name} would save version ${s.version}, not ${version}`, {
+            details: { store: name, expected: version, received: s.version },
+          });
+        }
+        ops.push(...s.ops);
+      }
+      const info: CommitInfo = {
+        version,
+        storeInfos: this.storeKeys.map((name, i) => ({ name, commitId: { version, hash: staged[i]!.hash } })),
+      };
+      ops.push(this.ns.put(this.layout.commitInfoKey(version), this.layout.encodeCommitInfo(info)));
+      ops.push(this.ns.put(this.layout.latestKey, this.layout.encodeLatest(version)));
+      await this.ns.write(ops);
+      for (const s of staged) s.commit();
+      this.latest = version;
+      return info;
+    } catch (error) {
+      for (const s of staged) s.abort();
+      throw error;
+    }
+  }
+
+  /**
+   * Records a restored `version` (every tree already imported at it): writes its CommitInfo and
+   * the latest version in one batch. Used only by a snapshot restore.
+   */
+  async adoptRestored(version: number): Promise<CommitInfo> {
+    const storeInfos = this.storeKeys.map((name) => {
+      const tree = this.tree(name);
+      if (tree.version !== version) {
+        throw new StoreError('ERR_IMPORT_INCOMPLETE', `store ${name} holds version ${tree.version}, not the restored ${version}`, {
+          details: { store: name, version },
+        });
+      }
+      return { name, commitId: { version, hash: tree.hash() } };
+    });
+    const info: CommitInfo = { version, storeInfos };
+    await this.ns.write([
+      this.ns.put(this.layout.commitInfoKey(version), this.layout.encodeCommitInfo(info)),
+      this.ns.put(this.layout.latestKey, this.layout.encodeLatest(version)),
+    ]);
+    this.latest = version;
+    this.earliest = undefined;
+    return info;
+  }
+
+  /** The stored CommitInfo of `version`, or `undefined`. */
+  async getCommitInfo(version: number): Promise<CommitInfo | undefined> {
+    const bytes = await this.ns.get(this.layout.commitInfoKey(version));
+    return bytes === undefined ? undefined : this.layout.decodeCommitInfo(bytes);
+  }
+
+  /** The app hash of `version` (CommitInfo hash). */
+  async appHash(version: number = this.latest): Promise<Uint8Array> {
+    const info = await this.requireCommitInfo(version);
+    return commitInfoHash(info.storeInfos);
+  }
+
+  private async requireCommitInfo(version: number): Promise<CommitInfo> {
+    const info = await this.getCommitInfo(version);
+    if (info === undefined) {
+      throw new StoreError('ERR_VERSION_NOT_FOUND', `${this.layout.name} has no commit at version ${version} (latest ${this.latest})`, {
+        details: { version, latest: this.latest },
+      });
+    }
+    return info;
+  }
+
+  private async checkReadVersion(version: number): Promise<void> {
+    checkVersion(version, 'version', 1);
+    const earliest = await this.earliestVersion();
+    if (version < earliest) {
+      throw new StoreError(
+        'ERR_VERSION_PRUNED',
+        `version ${version} of ${this.layout.name} was pruned; the earliest version is ${earliest}`,
+        { details: { earliestVersion: earliest, requestedVersion: version } },
+      );
+    }
+    if (version > this.latest) {
+      throw new StoreError('ERR_VERSION_NOT_FOUND', `version ${version} is above the latest version ${this.latest} of ${this.layout.name}`, {
+        details: { version, latest: this.latest },
+      });
+    }
+  }
+
+  /** Value of `key` in `storeKey` at `version` (default latest). */
+  async get(storeKey: string, key: Uint8Array, version: number = this.latest): Promise<Uint8Array | undefined> {
+    const tree = this.tree(storeKey);
+    await this.checkReadVersion(version);
+    return tree.getAt(version, key);
+  }
+
+  /** Value and two-op proof (key in store tree, store root in app hash) at `version`. */
+  async getProof(storeKey: string, key: Uint8Array, version: number = this.latest): Promise<StoreProof> {
+    const tree = this.tree(storeKey);
+    await this.checkReadVersion(version);
+    const info = await this.requireCommitInfo(version);
+    const view = await tree.getImmutable(version);
+    const proof = await view.getProof(key);
+    const storeProof = storeInfoProof(info.storeInfos, storeKey);
+    if (storeProof === undefined) {
+      throw new StoreError('ERR_UNKNOWN_STORE', `store ${storeKey} is not part of the commit at version ${version}`);
+    }
+    const value = proof.exist?.value;
+    return {
+      value,
+      storeRoot: view.hash,
+      appHash: commitInfoHash(info.storeInfos),
+      ops: [
+        { type: 'ics23:iavl', key, proof, data: encodeCommitmentProof(proof) },
+        { type: 'ics23:simple', key: utf8(storeKey), proof: { exist: storeProof }, data: encodeCommitmentProof({ exist: storeProof }) },
+      ],
+    };
+  }
+
+  /** Makes `version` the working state of every tree (discarding uncommitted changes). */
+  async loadVersion(version: number): Promise<void> {
+    await this.checkReadVersion(version);
+    for (const tree of this.trees.values()) await tree.loadVersion(version);
+  }
+
+  /**
+   * Deletes versions up to `version` inclusive in every tree, then their CommitInfos. The latest
+   * version always stays; a version pinned by a running snapshot is refused.
+   */
+  async prune(version: number): Promise<void> {
+    checkVersion(version, 'prune version', 1);
+    if (version >= this.latest) {
+      throw new StoreError('ERR_INVALID_ARGUMENT', `cannot prune ${this.layout.name} up to ${version}: the latest version ${this.latest} must stay`, {
+        details: { version, latest: this.latest },
+      });
+    }
+    const from = await this.earliestVersion();
+    for (const tree of this.trees.values()) {
+      for (let v = from; v <= version; v++) {
+        if (tree.ndb.pinCount(v) > 0) {
+          throw new StoreError('ERR_VERSION_PINNED', `cannot prune version ${v} of ${this.layout.name}: a snapshot of it is in progress`, {
+            details: { version: v },
+          });
+        }
+      }
+    }
+    for (const tree of this.trees.values()) {
+      if ((await tree.firstVersion()) <= version) await tree.deleteVersionsTo(version);
+    }
+    const ops: WriteOp[] = [];
+    for (let v = Math.max(from, 1); v <= version; v++) ops.push(this.ns.del(this.layout.commitInfoKey(v)));
+    await this.ns.write(ops);
+    this.earliest = version + 1;
+  }
+
+  private earliest: number | undefined;
+
+  /** Earliest version every tree still holds (0 before the first commit). */
+  async earliestVersion(): Promise<number> {
+    if (this.latest === 0) return 0;
+    if (this.earliest === undefined) {
+      // Stores added after genesis start later, so the earliest readable version is the minimum.
+      let earliest = Number.MAX_SAFE_INTEGER;
+      for (const tree of this.trees.values()) earliest = Math.min(earliest, await tree.firstVersion());
+      this.earliest = Math.max(earliest, 1);
+    }
+    return this.earliest;
+  }
+
+  /** Pins `version` in every tree against pruning; call the returned function to release. */
+  pin(version: number): () => void {
+    const releases = [...this.trees.values()].map((tree) => tree.ndb.pin(version));
+    return () => releases.forEach((release) => release());
+  }
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
+}

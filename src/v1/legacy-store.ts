@@ -1,0 +1,100 @@
+import type { Observable } from 'rxjs';
+import { fromBatchReader } from '../core/batch-reader.js';
+import type { Changeset } from '../core/changeset.js';
+import type { LevelDb } from '../db/level-db.js';
+import type { CommitInfo } from '../commitment/commit-info.js';
+import { MultiTree, type StoreProof } from '../commitment/multi-tree.js';
+import { SnapshotReader } from '../commitment/snapshot-reader.js';
+import type { SnapshotItem } from '../proto/snapshot-item.js';
+import { v1Layout } from './v1-layout.js';
+
+/** Options of {@link LegacyStore.open}. */
+export interface LegacyStoreOptions {
+  /** The mounted store keys (module names). */
+  readonly storeKeys: readonly string[];
+  /** Decoded IAVL nodes kept in memory per tree. */
+  readonly cacheSize?: number;
+}
+
+/**
+ * store/v1: the cosmos-sdk rootmulti layout on one `application.db` — one IAVL tree per module
+ * under `s/k:<name>/`, `s/latest`, `s/<height>` CommitInfo. It opens existing databases, commits
+ * changesets (all stores of a version in one atomic batch), answers queries with proofs at any
+ * retained version, and is the snapshot source of the migration.
+ */
+export class LegacyStore {
+  private constructor(readonly multi: MultiTree) {}
+
+  /** Opens (or creates) the store/v1 database `db`. */
+  static async open(db: LevelDb, options: LegacyStoreOptions): Promise<LegacyStore> {
+    const multi = await MultiTree.open(db, v1Layout, {
+      storeKeys: options.storeKeys,
+      ...(options.cacheSize === undefined ? {} : { cacheSize: options.cacheSize }),
+    });
+    return new LegacyStore(multi);
+  }
+
+  /** Latest committed height (0 when empty). */
+  get latestVersion(): number {
+    return this.multi.latestVersion;
+  }
+
+  /** Mounted store keys, sorted. */
+  get storeKeys(): string[] {
+    return this.multi.storeKeys;
+  }
+
+  /** Commits `changeset` as the next version atomically; returns its CommitInfo. */
+  async commit(changeset: Changeset): Promise<CommitInfo> {
+    await this.multi.applyChangeset(changeset);
+    return this.multi.commit();
+  }
+
+  /** Value of `key` in `storeKey` at `version` (default latest). */
+  get(storeKey: string, key: Uint8Array, version?: number): Promise<Uint8Array | undefined> {
+    return this.multi.get(storeKey, key, version);
+  }
+
+  /** Value and two-op proof of `key` at `version` (default latest). */
+  getProof(storeKey: string, key: Uint8Array, version?: number): Promise<StoreProof> {
+    return this.multi.getProof(storeKey, key, version);
+  }
+
+  /** The CommitInfo of `version`. */
+  getCommitInfo(version: number): Promise<CommitInfo | undefined> {
+    return this.multi.getCommitInfo(version);
+  }
+
+  /** The app hash at `version` (default latest). */
+  appHash(version?: number): Promise<Uint8Array> {
+    return this.multi.appHash(version);
+  }
+
+  /** Root hash of one store's tree at `version` (default latest). */
+  async storeRoot(storeKey: string, version: number = this.latestVersion): Promise<Uint8Array> {
+    return (await this.multi.tree(storeKey).getImmutable(version)).hash;
+  }
+
+  /** Deletes versions up to `version` inclusive; refused while a snapshot pins one of them. */
+  prune(version: number): Promise<void> {
+    return this.multi.prune(version);
+  }
+
+  /** Earliest readable version. */
+  earliestVersion(): Promise<number> {
+    return this.multi.earliestVersion();
+  }
+
+  /**
+   * A pull-based reader of the snapshot at `version`, pinning it until closed. `snapshot(0)` and a
+   * version above the latest are typed errors naming the versions.
+   */
+  snapshotReader(version: number): Promise<SnapshotReader> {
+    return SnapshotReader.open(this.multi, version);
+  }
+
+  /** The snapshot at `version` as a cold Observable, pinned while subscribed. */
+  snapshot(version: number, batchSize = 1024): Observable<SnapshotItem> {
+    return fromBatchReader(() => SnapshotReader.open(this.multi, version), batchSize);
+  }
+}

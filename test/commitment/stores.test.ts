@@ -1,0 +1,244 @@
+import { calculateExistenceRoot, iavlSpec, tendermintSpec, verifyMembership, verifyNonMembership } from '@confio/ics23';
+import { lastValueFrom, toArray } from 'rxjs';
+import { toHex, utf8 } from '../../src/core/bytes.js';
+import { StoreError } from '../../src/core/errors.js';
+import { CommitStore } from '../../src/commitment/commit-store.js';
+import { commitInfoHash } from '../../src/commitment/commit-info.js';
+import type { StoreProof } from '../../src/commitment/multi-tree.js';
+import { LegacyStore } from '../../src/v1/legacy-store.js';
+import { checkIavlProofRules } from '../../src/iavl/proof-rules.js';
+import type { SnapshotItem } from '../../src/proto/snapshot-item.js';
+import { decodeInt64Value } from '../../src/proto/int64-value.js';
+import { BACKENDS } from '../support/db.js';
+import { randomHistory } from '../support/changesets.js';
+
+const STORES = ['bank', 'acc', 'staking'];
+
+function checkProof(proof: StoreProof, store: string, key: Uint8Array, value: Uint8Array | undefined, appHash: Uint8Array): void {
+  const [iavlOp, simpleOp] = proof.ops;
+  expect(iavlOp.type).toBe('ics23:iavl');
+  expect(simpleOp.type).toBe('ics23:simple');
+  checkIavlProofRules(iavlOp.proof);
+  if (value !== undefined) {
+    expect(verifyMembership(iavlOp.proof, iavlSpec, proof.storeRoot, key, value)).toBe(true);
+    expect(toHex(calculateExistenceRoot(iavlOp.proof.exist!))).toBe(toHex(proof.storeRoot));
+  } else {
+    expect(verifyNonMembership(iavlOp.proof, iavlSpec, proof.storeRoot, key)).toBe(true);
+  }
+  expect(verifyMembership(simpleOp.proof, tendermintSpec, appHash, utf8(store), proof.storeRoot)).toBe(true);
+  expect(toHex(proof.appHash)).toBe(toHex(appHash));
+}
+
+async function errorOf(promise: Promise<unknown>): Promise<StoreError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(StoreError);
+  return error as StoreError;
+}
+
+describe.each(BACKENDS)('store/v1 and SC conformance ($name)', ({ open }) => {
+  let handle: Awaited<ReturnType<(typeof BACKENDS)[number]['open']>>;
+  beforeEach(async () => {
+    handle = await open();
+  });
+  afterEach(async () => handle.cleanup());
+
+  it('give identical CommitInfo hashes for the same writes, equal to the hash over the tree roots', async () => {
+    const v1 = await LegacyStore.open(handle.db, { storeKeys: STORES });
+    const sc = await CommitStore.open(handle.db, { storeKeys: STORES, prefix: 'v2/sc/' });
+    for (const { version, changeset } of randomHistory(7, 30, STORES)) {
+      const a = await v1.commit(changeset);
+      await sc.writeChangeset(changeset);
+      const b = await sc.commit(version);
+      expect(a.version).toBe(version);
+      expect(toHex(commitInfoHash(a.storeInfos))).toBe(toHex(commitInfoHash(b.storeInfos)));
+      const roots = await Promise.all(STORES.map(async (s) => ({ name: s, commitId: { version, hash: await v1.storeRoot(s) } })));
+      expect(toHex(await v1.appHash())).toBe(toHex(commitInfoHash(roots)));
+      expect(toHex(await sc.appHash(version))).toBe(toHex(await v1.appHash(version)));
+    }
+    // store/v1 metadata is the rootmulti layout.
+    expect(decodeInt64Value((await handle.db.get(utf8('s/latest')))!)).toBe(30);
+    expect(await handle.db.get(utf8('s/30'))).toBeDefined();
+    expect(await handle.db.get(utf8('v2/sc/c/30'))).toBeDefined();
+  });
+
+  it('answers every key at every version with proofs that verify in @confio/ics23', async () => {
+    const v1 = await LegacyStore.open(handle.db, { storeKeys: STORES });
+    const sc = await CommitStore.open(handle.db, { storeKeys: STORES, prefix: 'v2/sc/' });
+    const model = new Map<string, Map<string, Uint8Array>>(STORES.map((s) => [s, new Map()]));
+    const history: Map<string, Map<string, Uint8Array>>[] = [];
+    for (const { version, changeset } of randomHistory(11, 12, STORES)) {
+      await v1.commit(changeset);
+      await sc.writeChangeset(changeset);
+      await sc.commit(version);
+      for (const group of changeset.changes) {
+        for (const pair of group.pairs) {
+          if (pair.remove) model.get(group.storeKey)!.delete(toHex(pair.key));
+          else model.get(group.storeKey)!.set(toHex(pair.key), pair.value!);
+        }
+      }
+      history.push(new Map([...model].map(([s, m]) => [s, new Map(m)])));
+    }
+    for (let version = 1; version <= 12; version++) {
+      const snapshot = history[version - 1]!;
+      const appHash = await v1.appHash(version);
+      for (const store of STORES) {
+        for (let k = 0; k < 50; k += 7) {
+          const key = utf8(`k${k}`);
+          const expected = snapshot.get(store)!.get(toHex(key));
+          expect(await v1.get(store, key, version)).toEqual(expected);
+          expect(await sc.get(store, version, key)).toEqual(expected);
+          if (snapshot.get(store)!.size === 0) continue;
+          checkProof(await v1.getProof(store, key, version), store, key, expected, appHash);
+          checkProof(await sc.getProof(store, version, key), store, key, expected, appHash);
+        }
+      }
+    }
+  });
+
+  it('persists: a reopened store continues at the latest version with the same hashes', async () => {
+    const v1 = await LegacyStore.open(handle.db, { storeKeys: STORES });
+    const history = randomHistory(3, 6, STORES);
+    for (const { changeset } of history.slice(0, 5)) await v1.commit(changeset);
+    const hash5 = toHex(await v1.appHash());
+    const reopened = await LegacyStore.open(handle.db, { storeKeys: STORES });
+    expect(reopened.latestVersion).toBe(5);
+    expect(toHex(await reopened.appHash())).toBe(hash5);
+    const info = await reopened.commit(history[5]!.changeset);
+    expect(info.version).toBe(6);
+  });
+
+  it('snapshots v1 in sorted store order and post-order, and restores it into SC with equal hashes', async () => {
+    const v1 = await LegacyStore.open(handle.db, { storeKeys: ['staking', 'bank', 'acc'] });
+    for (const { changeset } of randomHistory(5, 10, STORES)) await v1.commit(changeset);
+    const items = await lastValueFrom(v1.snapshot(8, 16).pipe(toArray()));
+    const storeItems = items.filter((i): i is Extract<SnapshotItem, { kind: 'store' }> => i.kind === 'store').map((i) => i.name);
+    expect(storeItems).toEqual(['acc', 'bank', 'staking']);
+    expect(items[0]).toEqual({ kind: 'store', name: 'acc' });
+    for (const item of items) {
+      if (item.kind !== 'iavl') continue;
+      if (item.height === 0) expect(item.value.length).toBeGreaterThan(0);
+      else expect(item.value).toHaveLength(0);
+    }
+    const sc = await CommitStore.open(handle.db, { storeKeys: STORES, prefix: 'v2/sc/' });
+    const leaves: string[] = [];
+    const result = await sc.restore(8, await v1.snapshotReader(8), {
+      batchSize: 7,
+      onLeaf: (store, key, value) => {
+        leaves.push(`${store}/${toHex(key)}=${toHex(value)}`);
+      },
+    });
+    expect(result.next).toBeUndefined();
+    expect(result.storesDone).toBe(3);
+    expect(sc.latestVersion).toBe(8);
+    expect(toHex(await sc.appHash(8))).toBe(toHex(await v1.appHash(8)));
+    for (const store of STORES) expect(toHex(await sc.storeRoot(store, 8))).toBe(toHex(await v1.storeRoot(store, 8)));
+    const expectedLeaves = items
+      .reduce<{ store: string; out: string[] }>(
+        (acc, item) => {
+          if (item.kind === 'store') acc.store = item.name;
+          else if (item.kind === 'iavl' && item.height === 0) acc.out.push(`${acc.store}/${toHex(item.key)}=${toHex(item.value)}`);
+          return acc;
+        },
+        { store: '', out: [] },
+      )
+      .out;
+    expect(leaves).toEqual(expectedLeaves);
+    // The restored SC keeps committing from H + 1 with the same hashes as v1 would.
+    const next = randomHistory(99, 1, STORES)[0]!.changeset;
+    await sc.writeChangeset(next);
+    const info = await sc.commit(9);
+    expect(info.version).toBe(9);
+  });
+
+  it('snapshot(0) and a version above the latest are errors naming the versions', async () => {
+    const v1 = await LegacyStore.open(handle.db, { storeKeys: STORES });
+    for (const { changeset } of randomHistory(1, 3, STORES)) await v1.commit(changeset);
+    expect((await errorOf(v1.snapshotReader(0))).code).toBe('ERR_VERSION_RANGE');
+    const above = await errorOf(v1.snapshotReader(9));
+    expect(above.message).toMatch(/version 9.*latest version is 3/);
+    await expect(lastValueFrom(v1.snapshot(0))).rejects.toMatchObject({ code: 'ERR_VERSION_RANGE' });
+  });
+
+  it('restore rejects bad streams: IAVL item first, unknown store, height > 127; returns an extension item', async () => {
+    const sc = () => CommitStore.open(handle.db, { storeKeys: STORES, prefix: `v2/sc${Math.random()}/` });
+    const reader = (items: SnapshotItem[]) => {
+      let done = false;
+      return {
+        read: async () => {
+          if (done) return [];
+          done = true;
+          return items;
+        },
+        close: async () => undefined,
+      };
+    };
+    const leaf = { kind: 'iavl' as const, key: utf8('a'), value: utf8('1'), version: 1, height: 0 };
+    const first = await errorOf((await sc()).restore(1, reader([leaf])));
+    expect(first.code).toBe('ERR_IMPORT_ORDER');
+    expect(first.message).toMatch(/before any store item/);
+    const unknown = await errorOf((await sc()).restore(1, reader([{ kind: 'store', name: 'gov' }, leaf])));
+    expect(unknown.code).toBe('ERR_UNKNOWN_STORE');
+    expect(unknown.message).toMatch(/store "gov" not found/);
+    const high = await errorOf((await sc()).restore(1, reader([{ kind: 'store', name: 'bank' }, { ...leaf, height: 128 }])));
+    expect(high.code).toBe('ERR_IMPORT_HEIGHT');
+    const ext = { kind: 'extension' as const, name: 'wasm', format: 1 };
+    const payload = { kind: 'extensionPayload' as const, payload: utf8('x') };
+    const target = await sc();
+    const result = await target.restore(1, reader([{ kind: 'store', name: 'bank' }, leaf, ext, payload]));
+    expect(result.next).toEqual(ext);
+    expect(result.remaining).toEqual([payload]);
+    expect(await target.get('bank', 1, utf8('a'))).toEqual(utf8('1'));
+  });
+
+  it('rejects bad input with typed errors and writes nothing', async () => {
+    const v1 = await LegacyStore.open(handle.db, { storeKeys: STORES });
+    const sc = await CommitStore.open(handle.db, { storeKeys: STORES, prefix: 'v2/sc/' });
+    await v1.commit({ changes: [{ storeKey: 'bank', pairs: [{ key: utf8('a'), value: utf8('1'), remove: false }] }] });
+    const unknown = await errorOf(
+      v1.commit({
+        changes: [
+          { storeKey: 'bank', pairs: [{ key: utf8('b'), value: utf8('2'), remove: false }] },
+          { storeKey: 'gov', pairs: [{ key: utf8('c'), value: utf8('3'), remove: false }] },
+        ],
+      }),
+    );
+    expect(unknown.code).toBe('ERR_UNKNOWN_STORE');
+    expect(v1.latestVersion).toBe(1);
+    expect(await v1.get('bank', utf8('b'))).toBeUndefined();
+    const empty = await errorOf(v1.commit({ changes: [{ storeKey: 'bank', pairs: [{ key: new Uint8Array(0), value: utf8('2'), remove: false }] }] }));
+    expect(empty.code).toBe('ERR_EMPTY_KEY');
+    // The next commit is unaffected by the refused ones.
+    expect((await v1.commit({ changes: [] })).version).toBe(2);
+
+    await sc.writeChangeset({ changes: [{ storeKey: 'acc', pairs: [{ key: utf8('x'), value: utf8('1'), remove: false }] }] });
+    const mismatch = await errorOf(sc.commit(5));
+    expect(mismatch.code).toBe('ERR_VERSION_MISMATCH');
+    expect(mismatch.message).toMatch(/expected 1, got 5/);
+    expect((await sc.commit(1)).version).toBe(1);
+    const notEmpty = await errorOf(sc.restore(3, await v1.snapshotReader(2)));
+    expect(notEmpty.code).toBe('ERR_IMPORT_NOT_EMPTY');
+    expect(await errorOf(LegacyStore.open(handle.db, { storeKeys: ['a/b'] })).then((e) => e.code)).toBe('ERR_INVALID_ARGUMENT');
+  });
+
+  it('prunes: reads below fail with ERR_VERSION_PRUNED, a snapshot pins its version', async () => {
+    const v1 = await LegacyStore.open(handle.db, { storeKeys: STORES });
+    for (const { changeset } of randomHistory(2, 10, STORES)) await v1.commit(changeset);
+    const reader = await v1.snapshotReader(4);
+    const pinned = await errorOf(v1.prune(6));
+    expect(pinned.code).toBe('ERR_VERSION_PINNED');
+    await reader.close();
+    const hash8 = toHex(await v1.appHash(8));
+    await v1.prune(6);
+    const pruned = await errorOf(v1.get('bank', utf8('k1'), 5));
+    expect(pruned.code).toBe('ERR_VERSION_PRUNED');
+    expect(pruned.details).toMatchObject({ earliestVersion: 7, requestedVersion: 5 });
+    expect(toHex(await v1.appHash(8))).toBe(hash8);
+    expect(await v1.getCommitInfo(6)).toBeUndefined();
+    expect((await errorOf(v1.snapshotReader(3))).code).toBe('ERR_VERSION_PRUNED');
+    const reopened = await LegacyStore.open(handle.db, { storeKeys: STORES });
+    expect(await reopened.earliestVersion()).toBe(7);
+  });
+});
