@@ -9,6 +9,36 @@ export type { ErrorCode, StoreErrorOptions } from './core/errors.js';
 export { toHex, fromHex, compareBytes, equalBytes, utf8 } from './core/bytes.js';
 export { type BatchReader, fromBatchReader } from './core/batch-reader.js';
 
+export {
+  encodeChangeset,
+  decodeChangeset,
+  changesetFromPairs,
+  type KVPair,
+  type StoreChanges,
+  type Changeset,
+  type VersionedChangeset,
+  type ChangesetEntry,
+} from './core/changeset.js';
+export { changesetLogKey, parseChangesetLogKey } from './core/changeset-log-key.js';
+
+// proto
+export {
+  encodeSnapshotItem,
+  decodeSnapshotItem,
+  encodeSnapshotItemFrame,
+  encodeSnapshotItemFrames,
+  SnapshotItemDecoder,
+  decodeSnapshotItemStream,
+  type SnapshotItem,
+  type SnapshotStoreItem,
+  type SnapshotIAVLItem,
+  type SnapshotExtensionItem,
+  type SnapshotExtensionPayloadItem,
+} from './proto/snapshot-item.js';
+export { DelimitedFrameDecoder, DEFAULT_MAX_FRAME_SIZE, type DelimitedFrameDecoderOptions } from './proto/delimited.js';
+export { encodeCommitInfoV1, decodeCommitInfoV1, encodeCommitInfoV2, decodeCommitInfoV2, type ProtoTimestamp } from './proto/commit-info.js';
+export { encodeCommitmentProof, decodeCommitmentProof, type CommitmentProofInput } from './proto/ics23.js';
+
 // db
 export { openDb, type LevelDb } from './db/level-db.js';
 
@@ -28,3 +58,13 @@ export {
   type InnerOp,
 } from './iavl/proof.js';
 export { checkIavlProofRules } from './iavl/proof-rules.js';
+
+// commitment (SC)
+export { CommitStore, type CommitStoreOptions } from './commitment/commit-store.js';
+export { commitInfoHash, storeInfoProof, type CommitInfo, type CommitId, type StoreInfo } from './commitment/commit-info.js';
+export type { ProofOp, StoreProof } from './commitment/multi-tree.js';
+export { SnapshotReader } from './commitment/snapshot-reader.js';
+export type { LeafSink, RestoreOptions, RestoreProgress, RestoreResult } from './commitment/snapshot-restore.js';
+
+// store/v1
+export { LegacyStore, type LegacyStoreOptions } from './v1/legacy-store.js';

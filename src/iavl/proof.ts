@@ -5,28 +5,11 @@ import type { Node } from './node.js';
 import { leftOf, rightOf } from './node-db.js';
 import type { ImmutableTree } from './immutable-tree.js';
 
-/** ICS23 `HashOp` values used by IAVL proofs. */
-export const HashOp = { NO_HASH: 0, SHA256: 1 } as const;
-/** ICS23 `LengthOp` values used by IAVL proofs. */
-export const LengthOp = { NO_PREFIX: 0, VAR_PROTO: 1 } as const;
+import { HashOp, LengthOp, type InnerOp, type LeafOp } from '../proto/ics23.js';
 
-/** ICS23 `LeafOp`, field names as `@confio/ics23` expects them. */
-export interface LeafOp {
-  readonly hash: number;
-  readonly prehashKey: number;
-  readonly prehashValue: number;
-  readonly length: number;
-  readonly prefix: Uint8Array;
-}
+export { HashOp, LengthOp, type InnerOp, type LeafOp };
 
-/** ICS23 `InnerOp`: `hash(prefix ‖ child ‖ suffix)`. */
-export interface InnerOp {
-  readonly hash: number;
-  readonly prefix: Uint8Array;
-  readonly suffix: Uint8Array;
-}
-
-/** ICS23 existence proof; `path` runs from the leaf's parent up to the root. */
+/** ICS23 existence proof as built here (the leaf op is always set); `path` runs from the leaf's parent up to the root. */
 export interface ExistenceProof {
   readonly key: Uint8Array;
   readonly value: Uint8Array;

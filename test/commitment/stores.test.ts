@@ -11,6 +11,7 @@ import type { SnapshotItem } from '../../src/proto/snapshot-item.js';
 import { decodeInt64Value } from '../../src/proto/int64-value.js';
 import { BACKENDS } from '../support/db.js';
 import { randomHistory } from '../support/changesets.js';
+import { errorOf } from '../support/errors.js';
 
 const STORES = ['bank', 'acc', 'staking'];
 
@@ -27,15 +28,6 @@ function checkProof(proof: StoreProof, store: string, key: Uint8Array, value: Ui
   }
   expect(verifyMembership(simpleOp.proof, tendermintSpec, appHash, utf8(store), proof.storeRoot)).toBe(true);
   expect(toHex(proof.appHash)).toBe(toHex(appHash));
-}
-
-async function errorOf(promise: Promise<unknown>): Promise<StoreError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(StoreError);
-  return error as StoreError;
 }
 
 describe.each(BACKENDS)('store/v1 and SC conformance ($name)', ({ open }) => {

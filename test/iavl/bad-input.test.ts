@@ -5,6 +5,7 @@ import { openDb, type LevelDb } from '../../src/db/level-db.js';
 import { IavlTree } from '../../src/iavl/iavl-tree.js';
 import type { ExportNode } from '../../src/iavl/exporter.js';
 import { nodeDbKey } from '../../src/iavl/node-db.js';
+import { errorOf } from '../support/errors.js';
 
 async function withTree<T>(fn: (tree: IavlTree, db: LevelDb) => Promise<T>): Promise<T> {
   const db = await openDb();
@@ -18,15 +19,6 @@ async function withTree<T>(fn: (tree: IavlTree, db: LevelDb) => Promise<T>): Pro
 async function filled(tree: IavlTree, n: number): Promise<void> {
   for (let i = 0; i < n; i++) await tree.set(utf8(`key-${String(i).padStart(3, '0')}`), utf8(`value-${i}`));
   await tree.saveVersion();
-}
-
-async function errorOf(promise: Promise<unknown>): Promise<StoreError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(StoreError);
-  return error as StoreError;
 }
 
 describe('IAVL bad input: typed errors, never a crash or a silently wrong hash', () => {

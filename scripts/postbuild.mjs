@@ -1,0 +1,9 @@
+// tsc does not copy the protobufjs static code (plain JS beside its .d.ts): copy it into dist/.
+import { copyFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+const from = 'src/proto';
+const to = 'dist/proto';
+for (const file of readdirSync(from)) {
+  if (/^generated\.(js|d\.ts)$/.test(file)) copyFileSync(join(from, file), join(to, file));
+}
