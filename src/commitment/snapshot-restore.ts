@@ -38,11 +38,102 @@ export interface RestoreResult extends RestoreProgress {
 }
 
 /**
- * Restores a multi-store from a snapshot stream at `version`: each store item starts an IAVL
- * import into that store's (empty) tree, each IAVL item is added to it and every leaf is handed
- * to `onLeaf`. Items are pulled batch by batch, and the next batch is read only after the
- * previous one was imported and sunk. The CommitInfo and latest version are written last, so an
- * interrupted restore never looks committed.
+ * Imports a snapshot stream into an empty multi-store, item by item: a store item starts an IAVL
+ * import into that store's tree, an IAVL item is added to it. `finish` imports stores the
+ * snapshot did not mention as empty trees and records the version (CommitInfo and latest written
+ * last, so an interrupted restore never looks committed).
+ */
+export class MultiTreeRestorer {
+  private importer: Importer | undefined;
+  private storeName: string | undefined;
+  private readonly done = new Set<string>();
+  private totals = { items: 0, nodes: 0, leaves: 0, bytes: 0 };
+
+  constructor(
+    private readonly store: MultiTree,
+    readonly version: number,
+  ) {
+    checkVersion(version, 'restore version', 1);
+    if (store.latestVersion !== 0) {
+      throw new StoreError(
+        'ERR_IMPORT_NOT_EMPTY',
+        `cannot restore version ${version} into ${store.layout.name}: it already has version ${store.latestVersion}`,
+        { details: { version, latest: store.latestVersion } },
+      );
+    }
+  }
+
+  /** Running totals. */
+  get progress(): RestoreProgress {
+    return { ...this.totals, storesDone: this.done.size };
+  }
+
+  /** The store the next IAVL item belongs to. */
+  get currentStore(): string | undefined {
+    return this.storeName;
+  }
+
+  /**
+   * Adds one store or IAVL item; returns the leaf's store name for a leaf (so callers can fan it
+   * out), `undefined` otherwise. Other item kinds are rejected: the caller decides what they mean.
+   */
+  async add(item: SnapshotItem): Promise<string | undefined> {
+    this.totals.items++;
+    if (item.kind === 'store') {
+      await this.finishStore();
+      if (this.done.has(item.name)) {
+        throw new StoreError('ERR_IMPORT_ORDER', `store ${JSON.stringify(item.name)} appears twice in the snapshot`, {
+          details: { store: item.name },
+        });
+      }
+      this.storeName = item.name;
+      this.importer = await this.store.tree(item.name).importer(this.version);
+      return undefined;
+    }
+    if (item.kind !== 'iavl') {
+      throw new StoreError('ERR_INVALID_ARGUMENT', `snapshot item ${this.totals.items}: ${item.kind} item where a store or IAVL item was expected`);
+    }
+    if (this.importer === undefined) {
+      throw new StoreError('ERR_IMPORT_ORDER', `snapshot item ${this.totals.items}: IAVL node before any store item`, {
+        details: { item: this.totals.items },
+      });
+    }
+    await this.importer.add(item.height === 0 ? item : { key: item.key, version: item.version, height: item.height });
+    this.totals.nodes++;
+    this.totals.bytes += item.key.length + item.value.length;
+    if (item.height !== 0) return undefined;
+    this.totals.leaves++;
+    return this.storeName;
+  }
+
+  private async finishStore(): Promise<void> {
+    if (this.importer !== undefined) {
+      await this.importer.commit();
+      this.done.add(this.storeName!);
+      this.importer = undefined;
+    }
+  }
+
+  /** Commits the last store, imports unmentioned stores empty, and records the version. */
+  async finish(): Promise<CommitInfo> {
+    await this.finishStore();
+    for (const name of this.store.storeKeys) {
+      if (!this.done.has(name)) await (await this.store.tree(name).importer(this.version)).commit();
+    }
+    return this.store.adoptRestored(this.version);
+  }
+
+  /** Abandons the import in progress. */
+  abort(): void {
+    this.importer?.close();
+    this.importer = undefined;
+  }
+}
+
+/**
+ * Restores a multi-store from a pull-based snapshot stream at `version`, forwarding every leaf to
+ * `onLeaf`. The next batch is read only after the previous one was imported and sunk; the first
+ * item that is neither a store nor an IAVL item stops the restore and is returned.
  */
 export async function restoreMultiTree(
   store: MultiTree,
@@ -50,78 +141,30 @@ export async function restoreMultiTree(
   source: BatchReader<SnapshotItem>,
   options: RestoreOptions = {},
 ): Promise<RestoreResult> {
-  checkVersion(version, 'restore version', 1);
-  if (store.latestVersion !== 0) {
-    throw new StoreError(
-      'ERR_IMPORT_NOT_EMPTY',
-      `cannot restore version ${version} into ${store.layout.name}: it already has version ${store.latestVersion}`,
-      { details: { version, latest: store.latestVersion } },
-    );
-  }
+  const restorer = new MultiTreeRestorer(store, version);
   const batchSize = options.batchSize ?? 4096;
-  let importer: Importer | undefined;
-  let storeName: string | undefined;
-  const done = new Set<string>();
-  let items = 0;
-  let nodes = 0;
-  let leaves = 0;
-  let bytes = 0;
   let next: SnapshotItem | undefined;
   let remaining: SnapshotItem[] = [];
-
-  const finishStore = async (): Promise<void> => {
-    if (importer !== undefined) {
-      await importer.commit();
-      done.add(storeName!);
-      importer = undefined;
-    }
-  };
-
   try {
     outer: for (;;) {
       const batch = await source.read(batchSize);
       if (batch.length === 0) break;
       for (let i = 0; i < batch.length; i++) {
         const item = batch[i]!;
-        items++;
-        if (item.kind === 'store') {
-          await finishStore();
-          storeName = item.name;
-          if (done.has(storeName)) {
-            throw new StoreError('ERR_IMPORT_ORDER', `store ${JSON.stringify(storeName)} appears twice in the snapshot`, {
-              details: { store: storeName },
-            });
-          }
-          importer = await store.tree(item.name).importer(version);
-        } else if (item.kind === 'iavl') {
-          if (importer === undefined) {
-            throw new StoreError('ERR_IMPORT_ORDER', `snapshot item ${items}: IAVL node before any store item`, {
-              details: { item: items },
-            });
-          }
-          await importer.add(item.height === 0 ? item : { key: item.key, version: item.version, height: item.height });
-          nodes++;
-          bytes += item.key.length + item.value.length;
-          if (item.height === 0) {
-            leaves++;
-            if (options.onLeaf) await options.onLeaf(storeName!, item.key, item.value);
-          }
-        } else {
+        if (item.kind !== 'store' && item.kind !== 'iavl') {
           next = item;
           remaining = batch.slice(i + 1);
           break outer;
         }
+        const leafStore = await restorer.add(item);
+        if (leafStore !== undefined && options.onLeaf && item.kind === 'iavl') await options.onLeaf(leafStore, item.key, item.value);
       }
-      options.onProgress?.({ items, nodes, leaves, bytes, storesDone: done.size });
+      options.onProgress?.(restorer.progress);
     }
-    await finishStore();
-    for (const name of store.storeKeys) {
-      if (!done.has(name)) await (await store.tree(name).importer(version)).commit();
-    }
-    const commitInfo = await store.adoptRestored(version);
-    return { commitInfo, next, remaining, items, nodes, leaves, bytes, storesDone: done.size };
+    const commitInfo = await restorer.finish();
+    return { commitInfo, next, remaining, ...restorer.progress };
   } catch (error) {
-    importer?.close();
+    restorer.abort();
     throw error;
   }
 }

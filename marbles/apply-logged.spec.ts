@@ -1,0 +1,79 @@
+import { of, shareReplay } from 'rxjs';
+import { StoreError } from '../src/core/errors.js';
+import { applyLogged } from '../src/migration/operators/apply-logged.js';
+import type { MigrationEvent } from '../src/migration/events.js';
+import { cs, testScheduler } from './support.js';
+
+const ev = {
+  a: { type: 'applied', version: 1 },
+  b: { type: 'applied', version: 2 },
+  c: { type: 'applied', version: 3 },
+  d: { type: 'applied', version: 4 },
+  C: { type: 'caughtUp', version: 3 },
+  D: { type: 'caughtUp', version: 4 },
+  E: { type: 'caughtUp', version: 5 },
+  e: { type: 'applied', version: 5 },
+} satisfies Record<string, MigrationEvent>;
+
+describe('applyLogged', () => {
+  it('replays what is already logged at once, in order, then follows new log entries with zero delay', () => {
+    testScheduler().run(({ hot, cold, expectObservable }) => {
+      const latest$ = hot('3-----4----5---', { 3: 3, 4: 4, 5: 5 }).pipe(shareReplay(1));
+      const stop$ = hot('--------------------s').pipe(shareReplay(1));
+      const result = applyLogged(1, { latest$, stop$, read: (v) => of(cs(v)), apply: () => cold('|') });
+      expectObservable(result).toBe('(abcC)(dD)-(eE)-----|', ev);
+    });
+  });
+
+  it('takes each apply in turn: a slow write delays the next version, never reorders it', () => {
+    testScheduler().run(({ hot, cold, expectObservable }) => {
+      const latest$ = hot('3--------------', { 3: 3 }).pipe(shareReplay(1));
+      const stop$ = hot('--------------s').pipe(shareReplay(1));
+      const result = applyLogged(1, { latest$, stop$, read: (v) => of(cs(v)), apply: () => cold('---|') });
+      expectObservable(result).toBe('---a--b--(cC)-|', ev);
+    });
+  });
+
+  it('stops at the version boundary: an apply in flight completes, the next one never starts', () => {
+    const applies: number[] = [];
+    testScheduler().run(({ hot, cold, expectObservable }) => {
+      const latest$ = hot('3-', { 3: 3 }).pipe(shareReplay(1));
+      const stop$ = hot('-s').pipe(shareReplay(1));
+      const result = applyLogged(1, {
+        latest$,
+        stop$,
+        read: (v) => of(cs(v)),
+        apply: (entry) => {
+          applies.push(entry.version);
+          return cold('----|');
+        },
+      });
+      expectObservable(result).toBe('----(a|)', ev);
+    });
+    expect(applies).toEqual([1]);
+  });
+
+  it('reports a logged version missing from the log as a typed gap error', () => {
+    testScheduler().run(({ hot, expectObservable }) => {
+      const latest$ = hot('2-', { 2: 2 }).pipe(shareReplay(1));
+      const stop$ = hot('--').pipe(shareReplay(1));
+      const result = applyLogged(1, { latest$, stop$, read: (v) => of(v === 1 ? cs(1) : undefined), apply: () => of(true) });
+      expectObservable(result).toBe(
+        '(a#)',
+        ev,
+        new StoreError('ERR_VERSION_GAP', 'changeset log has no entry for version 2 although it is logged', {
+          details: { expected: 2, received: null },
+        }),
+      );
+    });
+  });
+
+  it('propagates an apply failure as the error notification', () => {
+    testScheduler().run(({ hot, cold, expectObservable }) => {
+      const latest$ = hot('2-', { 2: 2 }).pipe(shareReplay(1));
+      const stop$ = hot('--').pipe(shareReplay(1));
+      const result = applyLogged(1, { latest$, stop$, read: (v) => of(cs(v)), apply: (e) => (e.version === 2 ? cold('-#', {}, new Error('SC write failed')) : cold('-|')) });
+      expectObservable(result).toBe('-a#', ev, new Error('SC write failed'));
+    });
+  });
+});

@@ -1,0 +1,77 @@
+import { concat, concatMap, defaultIfEmpty, defer, EMPTY, expand, first, last, map, type Observable, of, race, take, throwError } from 'rxjs';
+import { StoreError } from '../../core/errors.js';
+import type { VersionedChangeset } from '../../core/changeset.js';
+import { migrationEvent, type MigrationEvent } from '../events.js';
+
+/** The injected effects of {@link applyLogged}. */
+export interface ApplyLoggedEffects {
+  /**
+   * The highest durably logged version. Must replay its current value on subscribe (like a
+   * BehaviorSubject), so waiting for a version that is already logged costs no time.
+   */
+  readonly latest$: Observable<number>;
+  /** Emits once when the migration must stop; must replay once stopped (like a ReplaySubject(1)). */
+  readonly stop$: Observable<unknown>;
+  /** Reads a logged changeset (from the log, not from memory). */
+  read(version: number): Observable<VersionedChangeset | undefined>;
+  /** Applies a changeset to the new stores (SC write + commit, SS apply); completes when durable. */
+  apply(entry: VersionedChangeset): Observable<unknown>;
+}
+
+const STOP = Symbol('stop');
+
+/**
+ * Replays the changeset log from `from` in strict version order, then follows new log entries
+ * live: for each version it waits until the log holds it (reacting to the log write itself, never
+ * polling), reads it back, applies it and emits `applied`; when the applied version equals the
+ * latest logged one it also emits `caughtUp`. `stop$` ends the loop at the next version boundary,
+ * so an apply in flight always completes and nothing is written after the loop ends.
+ *
+ * ```
+ * latest$: 3-----4------5----      (replaying; the log already holds 1..3 when the restore ends)
+ * stop$:   ---------------------s
+ * result:  (aaC)-(aC)---(aC)----|  a = applied(v), C = caughtUp(v); from = 1
+ * ```
+ *
+ * @example
+ * concat(restore$, applyLogged(height + 1, { latest$, stop$, read, apply }))
+ */
+export function applyLogged(from: number, effects: ApplyLoggedEffects): Observable<MigrationEvent> {
+  const step = (version: number): Observable<number | typeof STOP> =>
+    // Only the wait races the stop signal: once a version is due, its apply always completes.
+    race(effects.stop$.pipe(map((): typeof STOP => STOP)), effects.latest$.pipe(first((latest) => latest >= version))).pipe(
+      take(1),
+      concatMap((due) =>
+        due === STOP
+          ? of(STOP)
+          : effects.read(version).pipe(
+              concatMap((entry) =>
+                entry === undefined || entry.version !== version
+                  ? throwError(
+                      () =>
+                        new StoreError('ERR_VERSION_GAP', `changeset log has no entry for version ${version} although it is logged`, {
+                          details: { expected: version, received: entry?.version ?? null },
+                        }),
+                    )
+                  : effects.apply(entry).pipe(defaultIfEmpty(undefined), last()),
+              ),
+              map(() => version),
+            ),
+      ),
+    );
+
+  return defer(() =>
+    step(from).pipe(
+      expand((done) => (done === STOP ? EMPTY : step(done + 1)), 1),
+      concatMap((done) => {
+        if (done === STOP) return EMPTY;
+        const applied = of(migrationEvent({ type: 'applied', version: done }));
+        const caughtUp = effects.latest$.pipe(
+          take(1),
+          concatMap((latest) => (latest === done ? of(migrationEvent({ type: 'caughtUp', version: done })) : EMPTY)),
+        );
+        return concat(applied, caughtUp);
+      }),
+    ),
+  );
+}

@@ -1,0 +1,40 @@
+import { Observable, type OperatorFunction } from 'rxjs';
+import { StoreError } from '../../core/errors.js';
+import type { VersionedChangeset } from '../../core/changeset.js';
+
+/**
+ * Lets changesets through only in strict version order starting at `first`: a gap, a duplicate or
+ * an out-of-order version is an error notification naming the expected and the received version.
+ * Go waited forever on a gap; here the pipeline fails at once and the root store is told.
+ *
+ * ```
+ * source:  --a(101)--b(102)--c(104)--
+ * result:  --a--------b--------#        # = ERR_VERSION_GAP "expected 103, received 104"
+ * ```
+ *
+ * @example
+ * commits$.pipe(checkVersionOrder(height + 1), logChangesets(append))
+ */
+export function checkVersionOrder<T extends Pick<VersionedChangeset, 'version'>>(first: number): OperatorFunction<T, T> {
+  return (source) =>
+    new Observable<T>((subscriber) => {
+      let expected = first;
+      return source.subscribe({
+        next: (entry) => {
+          if (entry.version !== expected) {
+            const what = entry.version < expected ? (entry.version === expected - 1 ? 'duplicate' : 'out-of-order') : 'gap';
+            subscriber.error(
+              new StoreError('ERR_VERSION_GAP', `changeset version ${what}: expected ${expected}, received ${entry.version}`, {
+                details: { expected, received: entry.version },
+              }),
+            );
+            return;
+          }
+          expected++;
+          subscriber.next(entry);
+        },
+        error: (error: unknown) => subscriber.error(error),
+        complete: () => subscriber.complete(),
+      });
+    });
+}

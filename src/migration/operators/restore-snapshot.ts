@@ -1,0 +1,116 @@
+import {
+  bufferCount,
+  concat,
+  defaultIfEmpty,
+  defer,
+  forkJoin,
+  last,
+  map,
+  type Observable,
+  of,
+  type OperatorFunction,
+} from 'rxjs';
+import { StoreError } from '../../core/errors.js';
+import { isPullObservable, pullThrough, type PullSource } from '../../core/pull.js';
+import type { SnapshotItem } from '../../proto/snapshot-item.js';
+import { migrationEvent, type MigrationEvent, type RestoredEvent } from '../events.js';
+
+/** A leaf of the snapshot with the store it belongs to: what the SS stores. */
+export interface RestoredLeaf {
+  readonly storeKey: string;
+  readonly key: Uint8Array;
+  readonly value: Uint8Array;
+}
+
+/** Running totals handed to `finish`. */
+export interface RestoreTotals {
+  readonly items: number;
+  readonly keys: number;
+  readonly bytes: number;
+  readonly storesDone: number;
+}
+
+/** The injected effects of {@link restoreSnapshot}. */
+export interface RestoreSinks {
+  /** Imports one batch of store and IAVL items into the new SC; absent for an SS-only migration. */
+  readonly sc?: (items: readonly SnapshotItem[]) => Observable<unknown>;
+  /** Writes one batch of leaves into the SS. */
+  readonly ss: (leaves: readonly RestoredLeaf[]) => Observable<unknown>;
+  /** Ends the restore (SC commit info, SS latest version, verification) and describes it. */
+  readonly finish: (totals: RestoreTotals) => Observable<RestoredEvent>;
+  /** Items per batch; default 2048. */
+  readonly batchSize?: number;
+}
+
+function pushAsPull<T>(source: Observable<T>, batchSize: number): PullSource<T> {
+  return () => source.pipe(bufferCount(batchSize));
+}
+
+/**
+ * Restores a snapshot stream into SC and SS. Items are taken batch by batch; each batch is
+ * imported into the SC while its leaves are written to the SS (fan-out, both in parallel), and
+ * the next batch is requested only when both are done, so at most one batch is in memory. After
+ * the last batch `finish` runs and the `restored` event closes the stream. With a
+ * {@link PullObservable} source (what `SnapshotManager.createMigration` returns) the snapshot is
+ * read at the pace of the writes; a plain Observable source is batched as it pushes.
+ *
+ * The stream is untrusted: an IAVL item before any store item and an extension item are typed
+ * errors; so is any failure of a sink, and the source's own error arrives after every batch
+ * before it was written.
+ *
+ * ```
+ * source:  -s-n-n-n-s-n-n-|          s = store item, n = IAVL node (batchSize 4)
+ * sc, ss:       --|     --|
+ * result:  -------p-------p--(r|)    p = progress, r = restored
+ * ```
+ *
+ * @example
+ * snapshots.createMigration(h).pipe(restoreSnapshot({ sc, ss, finish }))
+ */
+export function restoreSnapshot(sinks: RestoreSinks): OperatorFunction<SnapshotItem, MigrationEvent> {
+  const batchSize = sinks.batchSize ?? 2048;
+  return (source) =>
+    defer(() => {
+      let store: string | undefined;
+      let items = 0;
+      let keys = 0;
+      let bytes = 0;
+      let storesSeen = 0;
+      const pull = isPullObservable(source) ? source.pull : pushAsPull(source, batchSize);
+      const writeBatch = (batch: readonly SnapshotItem[]): Observable<MigrationEvent> => {
+        const leaves: RestoredLeaf[] = [];
+        for (const item of batch) {
+          items++;
+          if (item.kind === 'store') {
+            store = item.name;
+            storesSeen++;
+          } else if (item.kind === 'iavl') {
+            if (store === undefined) {
+              throw new StoreError('ERR_IMPORT_ORDER', `snapshot item ${items}: IAVL node before any store item`, {
+                details: { item: items },
+              });
+            }
+            bytes += item.key.length + item.value.length;
+            if (item.height === 0) {
+              keys++;
+              leaves.push({ storeKey: store, key: item.key, value: item.value });
+            }
+          } else {
+            throw new StoreError('ERR_INVALID_ARGUMENT', `snapshot item ${items}: a migration snapshot has no ${item.kind} items`, {
+              details: { item: items, kind: item.kind },
+            });
+          }
+        }
+        const done = (o: Observable<unknown>) => o.pipe(defaultIfEmpty(undefined), last());
+        return forkJoin([sinks.sc ? done(sinks.sc(batch)) : of(undefined), done(sinks.ss(leaves))]).pipe(
+          map(() =>
+            migrationEvent({ type: 'progress', phase: 'restore', items, keys, bytes, storesDone: Math.max(storesSeen - 1, 0), lag: 0 }),
+          ),
+        );
+      };
+      return concat(
+        pullThrough(pull, (batch) => defer(() => writeBatch(batch)), batchSize),
+        defer(() => sinks.finish({ items, keys, bytes, storesDone: storesSeen })),
+      );
+    });
+}
