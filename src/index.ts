@@ -68,3 +68,14 @@ export type { LeafSink, RestoreOptions, RestoreProgress, RestoreResult } from '.
 
 // store/v1
 export { LegacyStore, type LegacyStoreOptions } from './v1/legacy-store.js';
+
+// storage (SS)
+export { StorageStore, type StorageStoreOptions, type PruneOptions } from './storage/storage-store.js';
+export type { SsIterator, SsEntry } from './storage/ss-iterator.js';
+export {
+  RestoreWriter,
+  type RestorePair,
+  type RestoreProgress as SsRestoreProgress,
+  type RestoreOptions as SsRestoreOptions,
+} from './storage/ss-restore.js';
+export type { PruneResult } from './storage/ss-prune.js';
