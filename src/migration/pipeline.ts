@@ -81,8 +81,16 @@ export function migrationPipeline(effects: PipelineEffects): Observable<Migratio
     const logged$ = effects.commits$.pipe(
       checkVersionOrder(effects.height + 1),
       logChangesets((entry) => effects.append(entry)),
-      tap((version) => latestLogged.next(version)),
-      map((version) => migrationEvent({ type: 'logged', version })),
+      // The acknowledgement goes out first; then the catch-up loop learns of the new entry.
+      concatMap((version) =>
+        concat(
+          of(migrationEvent({ type: 'logged', version })),
+          defer(() => {
+            latestLogged.next(version);
+            return EMPTY;
+          }),
+        ),
+      ),
     );
     const done$ = effects.done$.pipe(
       take(1),

@@ -1,0 +1,43 @@
+import { take } from 'rxjs';
+import { pullThrough, PullObservable } from '../src/core/pull.js';
+import { marblePullSource, testScheduler } from './support.js';
+
+describe('pullThrough', () => {
+  it('requests the next batch only after the sink finished the previous one', () => {
+    const requests: number[] = [];
+    testScheduler().run(({ cold, expectObservable }) => {
+      const source = marblePullSource([[1, 2], [3, 4], [5]], (batch) => cold('-(b|)', { b: batch }), requests);
+      // Each read takes 1 frame, each write 3 frames: reads never run ahead of writes.
+      const result = pullThrough(source, (batch) => cold('---(w|)', { w: batch.length }), 2);
+      expectObservable(result).toBe('----a---b---c|', { a: 2, b: 2, c: 1 });
+    });
+  });
+
+  it('tears the source down on unsubscribe', () => {
+    testScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const read = cold('-(b|)', { b: [1] });
+      const source = marblePullSource([[1], [2], [3]], () => read);
+      const result = pullThrough(source, () => cold('--(w|)', { w: 1 }), 1);
+      expectObservable(result, '^----!').toBe('---w-', { w: 1 });
+      expectSubscriptions(read.subscriptions).toBe(['^!', '---^!']);
+    });
+  });
+});
+
+describe('PullObservable', () => {
+  it('delivers every item to a plain subscriber, one batch per read', () => {
+    testScheduler().run(({ cold, expectObservable }) => {
+      const source = new PullObservable(marblePullSource([[1, 2], [3]], (batch) => cold('-----(b|)', { b: batch })), 2);
+      expectObservable(source).toBe('-----(ab)-c----|', { a: 1, b: 2, c: 3 });
+    });
+  });
+
+  it('reads nothing beyond what a take() needs', () => {
+    const requests: number[] = [];
+    testScheduler().run(({ cold, expectObservable }) => {
+      const source = new PullObservable(marblePullSource([[1, 2], [3, 4], [5, 6]], (batch) => cold('-----(b|)', { b: batch }), requests), 2);
+      expectObservable(source.pipe(take(3))).toBe('-----(ab)-(c|)', { a: 1, b: 2, c: 3 });
+    });
+    expect(requests).toHaveLength(2);
+  });
+});
