@@ -95,7 +95,7 @@ describe('the migration timeline', () => {
 
   it('unsubscribing mid-restore tears everything down (snapshot, writes, commit subscription)', () => {
     testScheduler().run(({ cold, hot, expectObservable, expectSubscriptions }) => {
-      const read = cold('--(b|)', { b: batches[0] });
+      const read = cold<readonly SnapshotItem[]>('--(b|)', { b: batches[0]! });
       const write = cold('--|');
       const commits$ = hot('---a------', { a: cs(101) });
       const events = migrationPipeline(
