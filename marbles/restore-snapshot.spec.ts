@@ -77,7 +77,7 @@ describe('restoreSnapshot', () => {
 
   it('unsubscribing mid-restore tears down the snapshot and the sinks', () => {
     testScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
-      const read = cold('-(b|)', { b: batches[0] });
+      const read = cold<readonly SnapshotItem[]>('-(b|)', { b: batches[0]! });
       const write = cold('------|');
       const source = new PullObservable(marblePullSource(batches, () => read), 3);
       const result = source.pipe(restoreSnapshot({ batchSize: 3, ss: () => write, finish: () => cold('(r|)', { r: restored }) }));
