@@ -36,4 +36,21 @@ describe('checkVersionOrder', () => {
       );
     });
   });
+
+  it('may start earlier than the first expected version when allowed, then must stay consecutive', () => {
+    testScheduler().run(({ cold, expectObservable }) => {
+      const early = { p: cs(99), q: cs(100), a: cs(101), c: cs(103) };
+      expectObservable(cold('-p-q-a-|', early).pipe(checkVersionOrder(101, 1))).toBe('-p-q-a-|', early);
+      expectObservable(cold('-p-a-|', early).pipe(checkVersionOrder(101, 1))).toBe(
+        '-p-#',
+        early,
+        new StoreError('ERR_VERSION_GAP', 'changeset version gap: expected 100, received 101', { details: { expected: 100, received: 101 } }),
+      );
+      expectObservable(cold('-c-|', early).pipe(checkVersionOrder(101, 1))).toBe(
+        '-#',
+        early,
+        new StoreError('ERR_VERSION_GAP', 'changeset version gap: expected 101, received 103', { details: { expected: 101, received: 103 } }),
+      );
+    });
+  });
 });

@@ -79,14 +79,15 @@ export function migrationPipeline(effects: PipelineEffects): Observable<Migratio
     let totals: Omit<ProgressEvent, 'type' | 'phase' | 'lag'> = { items: 0, keys: 0, bytes: 0, storesDone: 0 };
 
     const logged$ = effects.commits$.pipe(
-      checkVersionOrder(effects.height + 1),
+      // Versions the snapshot already holds may be fed (and logged) too; only later ones are applied.
+      checkVersionOrder(effects.height + 1, 1),
       logChangesets((entry) => effects.append(entry)),
       // The acknowledgement goes out first; then the catch-up loop learns of the new entry.
       concatMap((version) =>
         concat(
           of(migrationEvent({ type: 'logged', version })),
           defer(() => {
-            latestLogged.next(version);
+            if (version > latestLogged.value) latestLogged.next(version);
             return EMPTY;
           }),
         ),

@@ -6,6 +6,8 @@ import type { VersionedChangeset } from '../../core/changeset.js';
  * Lets changesets through only in strict version order starting at `first`: a gap, a duplicate or
  * an out-of-order version is an error notification naming the expected and the received version.
  * Go waited forever on a gap; here the pipeline fails at once and the root store is told.
+ * With `earliestFirst`, the run may start at any version in `[earliestFirst, first]` (a feeder that
+ * replays versions the snapshot already holds, as Go's tests do); it must be consecutive after.
  *
  * ```
  * source:  --a(101)--b(102)--c(104)--
@@ -15,12 +17,17 @@ import type { VersionedChangeset } from '../../core/changeset.js';
  * @example
  * commits$.pipe(checkVersionOrder(height + 1), logChangesets(append))
  */
-export function checkVersionOrder<T extends Pick<VersionedChangeset, 'version'>>(first: number): OperatorFunction<T, T> {
+export function checkVersionOrder<T extends Pick<VersionedChangeset, 'version'>>(
+  first: number,
+  earliestFirst: number = first,
+): OperatorFunction<T, T> {
   return (source) =>
     new Observable<T>((subscriber) => {
-      let expected = first;
+      let expected: number | undefined;
       return source.subscribe({
         next: (entry) => {
+          if (expected === undefined && entry.version >= earliestFirst && entry.version <= first) expected = entry.version;
+          expected ??= first;
           if (entry.version !== expected) {
             const what = entry.version < expected ? (entry.version === expected - 1 ? 'duplicate' : 'out-of-order') : 'gap';
             subscriber.error(
