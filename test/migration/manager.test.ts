@@ -1,0 +1,171 @@
+import { join } from 'node:path';
+import { filter, firstValueFrom, lastValueFrom, Subject, toArray } from 'rxjs';
+import { toHex, utf8 } from '../../src/core/bytes.js';
+import type { VersionedChangeset } from '../../src/core/changeset.js';
+import { openDb } from '../../src/db/level-db.js';
+import { CommitStore } from '../../src/commitment/commit-store.js';
+import { StorageStore } from '../../src/storage/storage-store.js';
+import { LegacyStore } from '../../src/v1/legacy-store.js';
+import { SnapshotManager } from '../../src/snapshots/snapshot-manager.js';
+import { MigrationManager, type MigrationManagerOptions } from '../../src/migration/migration-manager.js';
+import type { MigrationEvent } from '../../src/migration/events.js';
+import { scenarioChangeset } from '../support/changesets.js';
+import { tempDir } from '../support/db.js';
+import { errorOf } from '../support/errors.js';
+
+const STORES = ['bank', 'staking'];
+
+async function setup(height: number, extra: Partial<MigrationManagerOptions> = {}) {
+  const dir = tempDir('rxsm-mgr-');
+  const v1db = await openDb(join(dir.path, 'application.db'));
+  const v2db = await openDb(join(dir.path, 'v2.db'));
+  const v1 = await LegacyStore.open(v1db, { storeKeys: STORES });
+  for (let v = 1; v <= height; v++) await v1.commit(scenarioChangeset(v, 4, STORES).changeset);
+  const sc = await CommitStore.open(v2db, { storeKeys: STORES, prefix: 'sc/' });
+  const ss = await StorageStore.open(v2db, { prefix: 'ss/', storeKeys: STORES });
+  const snapshots = new SnapshotManager(v1, { batchSize: 16 });
+  const manager = new MigrationManager({ db: v2db, logPrefix: utf8('log/'), snapshots, ss, sc, batchSize: 16, ...extra });
+  /** Commits the next version to v1 and returns what the root store would forward. */
+  const commitNext = async (): Promise<VersionedChangeset> => {
+    const entry = scenarioChangeset(v1.latestVersion + 1, 4, STORES);
+    await v1.commit(entry.changeset);
+    return entry;
+  };
+  return {
+    v1,
+    sc,
+    ss,
+    snapshots,
+    manager,
+    commitNext,
+    close: async () => {
+      await manager.close();
+      await v1db.close();
+      await v2db.close();
+      dir.cleanup();
+    },
+  };
+}
+
+const versionsOf = (events: MigrationEvent[], type: MigrationEvent['type']) =>
+  events.filter((e) => e.type === type).map((e) => ('version' in e ? e.version : -1));
+
+describe('MigrationManager', () => {
+  it('restores, replays commits made during the restore, follows live ones and switches (behaviours 20, 23, 24, 29)', async () => {
+    const s = await setup(20);
+    try {
+      const commits$ = new Subject<VersionedChangeset>();
+      const done$ = new Subject<void>();
+      const seen: number[] = [];
+      s.manager.migratedVersion$.subscribe((v) => seen.push(v));
+      const events = lastValueFrom(s.manager.start(20, commits$, done$).pipe(toArray()));
+      // Commits keep arriving while the restore runs; each is logged before it is acknowledged.
+      for (let i = 0; i < 5; i++) commits$.next(await s.commitNext());
+      await firstValueFrom(s.manager.migratedVersion$.pipe(filter((v) => v === 25)));
+      commits$.next(await s.commitNext());
+      await firstValueFrom(s.manager.migratedVersion$.pipe(filter((v) => v === 26)));
+      done$.next();
+      const all = await events;
+      expect(versionsOf(all, 'logged')).toEqual([21, 22, 23, 24, 25, 26]);
+      expect(versionsOf(all, 'applied')).toEqual([21, 22, 23, 24, 25, 26]);
+      expect(all[all.length - 1]).toEqual({ type: 'switch', version: 26 });
+      expect(all.indexOf(all.find((e) => e.type === 'restored')!)).toBeLessThan(all.findIndex((e) => e.type === 'applied'));
+      expect(seen).toEqual([0, 20, 21, 22, 23, 24, 25, 26]);
+      expect(Object.isFrozen(all[0])).toBe(true);
+      // v2 equals v1 at every migrated version; keys written after H exist only from their version.
+      for (const v of [20, 26]) {
+        expect(toHex(await s.sc.appHash(v))).toBe(toHex(await s.v1.appHash(v)));
+        expect(await s.ss.get('bank', v, utf8('key-20-1'))).toEqual(utf8('value-20-1'));
+      }
+      expect(await s.ss.get('bank', 20, utf8('key-21-0'))).toBeUndefined();
+      expect(await s.ss.get('bank', 21, utf8('key-21-0'))).toEqual(utf8('value-21-0'));
+      expect(await s.sc.get('staking', 20, utf8('key-26-3'))).toBeUndefined();
+      // The switch handed the snapshot lock over: the new SC is the snapshotter now.
+      expect(s.snapshots.isMigrating).toBe(false);
+      expect(s.snapshots.snapshotter).toBe(s.sc);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('catches up without any timer: applies with setTimeout/setInterval frozen (behaviour 26)', async () => {
+    const s = await setup(6);
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
+    try {
+      const commits$ = new Subject<VersionedChangeset>();
+      const done$ = new Subject<void>();
+      const events = lastValueFrom(s.manager.start(6, commits$, done$).pipe(toArray()));
+      await firstValueFrom(s.manager.migratedVersion$.pipe(filter((v) => v === 6)));
+      commits$.next(await s.commitNext());
+      await firstValueFrom(s.manager.migratedVersion$.pipe(filter((v) => v === 7)));
+      done$.next();
+      expect(versionsOf(await events, 'switch')).toEqual([7]);
+      expect(jest.getTimerCount()).toBe(0);
+    } finally {
+      jest.useRealTimers();
+      await s.close();
+    }
+  });
+
+  it('sync before migrate is a state error; after migrate it applies the logged changesets (behaviour 27)', async () => {
+    const s = await setup(5);
+    try {
+      const early = await errorOf(s.manager.sync());
+      expect(early.code).toBe('ERR_STATE');
+      expect(early.message).toMatch(/migration is not done yet/);
+      await s.manager.migrate(5);
+      for (let i = 0; i < 3; i++) await s.manager.log.append(await s.commitNext());
+      expect(await s.manager.sync()).toBe(8);
+      expect(toHex(await s.sc.appHash(8))).toBe(toHex(await s.v1.appHash(8)));
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('refuses a second concurrent start', async () => {
+    const s = await setup(3);
+    try {
+      const running = s.manager.start(3, new Subject(), new Subject()).subscribe({ error: () => undefined });
+      await expect(lastValueFrom(s.manager.start(3, new Subject(), new Subject()))).rejects.toMatchObject({
+        code: 'ERR_STATE',
+        message: expect.stringMatching(/already running/),
+      });
+      running.unsubscribe();
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('stops with ERR_HASH_MISMATCH and no restored event when the SC differs from v1 (behaviour 46)', async () => {
+    const holder: { v1?: LegacyStore } = {};
+    const s = await setup(4, {
+      // A source whose staking root disagrees with what the restore produced.
+      source: { storeRoot: async (store, v) => (store === 'staking' ? new Uint8Array(32) : holder.v1!.storeRoot(store, v)) },
+    });
+    holder.v1 = s.v1;
+    try {
+      const events: MigrationEvent[] = [];
+      const error = await errorOf(lastValueFrom(s.manager.start(4, new Subject(), new Subject()).pipe(filter((e) => (events.push(e), true)))));
+      expect(error.code).toBe('ERR_HASH_MISMATCH');
+      expect(error.message).toMatch(/store staking at version 4/);
+      expect(events.some((e) => e.type === 'restored')).toBe(false);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('surfaces a failure while applying as an error notification (behaviour 31)', async () => {
+    const s = await setup(3);
+    try {
+      const commits$ = new Subject<VersionedChangeset>();
+      const result = lastValueFrom(s.manager.start(3, commits$, new Subject()));
+      await firstValueFrom(s.manager.migratedVersion$.pipe(filter((v) => v === 3)));
+      await s.ss.close();
+      commits$.next(await s.commitNext());
+      const error = await errorOf(result);
+      expect(error.code).toBe('ERR_CLOSED');
+    } finally {
+      await s.close();
+    }
+  });
+});
