@@ -45,6 +45,16 @@ export class Namespace {
     }
   }
 
+  /** Reads several values in one round trip; `undefined` for each absent key. */
+  async getMany(relative: readonly Uint8Array[]): Promise<(Uint8Array | undefined)[]> {
+    try {
+      const values = await this.db.getMany(relative.map((k) => this.key(k)));
+      return values.map((v) => (v === undefined ? undefined : asBytes(v)));
+    } catch (error) {
+      throw wrapIoError(error, 'database read failed');
+    }
+  }
+
   /** A put operation for an atomic batch. */
   put(relative: Uint8Array, value: Uint8Array): WriteOp {
     return { type: 'put', key: this.key(relative), value };

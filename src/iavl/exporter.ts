@@ -3,7 +3,11 @@ import { StoreError } from '../core/errors.js';
 import { checkVersion } from '../core/version.js';
 import { type BatchReader, fromBatchReader } from '../core/batch-reader.js';
 import type { Node } from './node.js';
-import { leftOf, type NodeDb, rightOf } from './node-db.js';
+import { childrenOf, type NodeDb } from './node-db.js';
+import { type NodeRef, refId } from './node-key.js';
+
+/** Levels read ahead below a node whose children are not loaded yet (up to 2^8 nodes). */
+const PREFETCH_DEPTH = 8;
 
 /**
  * One node of an export stream (Go `ExportNode`): leaves carry a value, inner nodes do not; the
@@ -29,6 +33,8 @@ interface Frame {
 export class ExportReader implements BatchReader<ExportNode> {
   private readonly stack: Frame[] = [];
   private release: (() => void) | undefined;
+  /** Nodes read ahead, by ref id; each is taken out when its parent is expanded. */
+  private readonly prefetched = new Map<string, Node>();
 
   private constructor(
     private readonly ndb: NodeDb,
@@ -73,15 +79,48 @@ export class ExportReader implements BatchReader<ExportNode> {
         continue;
       }
       frame.expanded = true;
-      const right = await rightOf(this.ndb, node);
-      const left = await leftOf(this.ndb, node);
+      const [left, right] = await this.children(node);
       this.stack.push({ node: right, expanded: false }, { node: left, expanded: false });
     }
     if (this.stack.length === 0) await this.close();
     return out;
   }
 
+  private take(ref: NodeRef | undefined): Node | undefined {
+    if (ref === undefined) return undefined;
+    const id = refId(ref);
+    const node = this.prefetched.get(id);
+    if (node !== undefined) this.prefetched.delete(id);
+    return node;
+  }
+
+  /**
+   * The children of `node`, read ahead: on a miss, the subtree below `node` is loaded level by
+   * level down to PREFETCH_DEPTH with one `getMany` per level, so a walk costs about one database
+   * round trip per 2^PREFETCH_DEPTH nodes instead of one per node. The read-ahead is bounded by
+   * the open subtrees along the current path.
+   */
+  private async children(node: Node): Promise<[Node, Node]> {
+    const left = node.left ?? this.take(node.leftRef);
+    const right = node.right ?? this.take(node.rightRef);
+    if (left !== undefined && right !== undefined) return [left, right];
+    if (left !== undefined || right !== undefined) return childrenOf(this.ndb, node);
+    let level: Node[] = [node];
+    let first: [Node, Node] | undefined;
+    for (let depth = 0; depth < PREFETCH_DEPTH && level.length > 0; depth++) {
+      const refs: NodeRef[] = [];
+      for (const n of level) if (!n.isLeaf) refs.push(n.leftRef!, n.rightRef!);
+      if (refs.length === 0) break;
+      const loaded = await this.ndb.getNodes(refs);
+      if (first === undefined) first = [loaded[0]!, loaded[1]!];
+      else loaded.forEach((n, i) => this.prefetched.set(refId(refs[i]!), n));
+      level = loaded;
+    }
+    return first!;
+  }
+
   async close(): Promise<void> {
+    this.prefetched.clear();
     this.stack.length = 0;
     this.release?.();
     this.release = undefined;

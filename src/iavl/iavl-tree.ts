@@ -6,7 +6,7 @@ import type { LevelDb } from '../db/level-db.js';
 import { Namespace, type WriteOp } from '../db/namespace.js';
 import { Node } from './node.js';
 import { EMPTY_HASH, hashInner, hashLeaf } from './node-hash.js';
-import { leftOf, NodeDb, rightOf } from './node-db.js';
+import { childrenOf, leftOf, NodeDb, rightOf } from './node-db.js';
 import { getValue } from './tree-reader.js';
 import { ImmutableTree } from './immutable-tree.js';
 import { exportTree, type ExportNode } from './exporter.js';
@@ -20,7 +20,7 @@ export interface IavlTreeOptions {
   readonly prefix?: Uint8Array | string;
   /** Version of the first save on an empty tree (Go `InitialVersion`); default 1. */
   readonly initialVersion?: number;
-  /** Decoded nodes kept in memory; default 100,000. */
+  /** Decoded nodes kept in memory; default 200,000 (Go nodes default to 781,250). */
   readonly cacheSize?: number;
 }
 
@@ -410,8 +410,7 @@ export class IavlTree {
    * versions and are copied, which makes the copy fresh (Go `clone`).
    */
   private async clone(node: Node): Promise<Node> {
-    const left = await leftOf(this.ndb, node);
-    const right = await rightOf(this.ndb, node);
+    const [left, right] = await childrenOf(this.ndb, node);
     if (!node.persisted) {
       setChildren(node, left, right);
       node.hash = undefined;
@@ -421,8 +420,7 @@ export class IavlTree {
   }
 
   private async balanceOf(node: Node): Promise<number> {
-    const left = await leftOf(this.ndb, node);
-    const right = await rightOf(this.ndb, node);
+    const [left, right] = await childrenOf(this.ndb, node);
     return left.height - right.height;
   }
 
