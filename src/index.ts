@@ -79,3 +79,29 @@ export {
   type RestoreOptions as SsRestoreOptions,
 } from './storage/ss-restore.js';
 export type { PruneResult } from './storage/ss-prune.js';
+
+// snapshots
+export { SnapshotManager, type Snapshotter, type SnapshotManagerOptions } from './snapshots/snapshot-manager.js';
+export { PullObservable, pullFromReader, pullThrough, isPullObservable, type PullSource } from './core/pull.js';
+
+// migration
+export { MigrationManager, type MigrationManagerOptions, type MigrationLogger } from './migration/migration-manager.js';
+export type {
+  MigrationEvent,
+  ProgressEvent,
+  RestoredEvent,
+  LoggedEvent,
+  AppliedEvent,
+  CaughtUpEvent,
+  SwitchEvent,
+} from './migration/events.js';
+export { ChangesetLog } from './migration/changeset-log.js';
+export { migrationPipeline, type PipelineEffects } from './migration/pipeline.js';
+export { checkVersionOrder } from './migration/operators/check-version-order.js';
+export { logChangesets } from './migration/operators/log-changesets.js';
+export { applyLogged, type ApplyLoggedEffects } from './migration/operators/apply-logged.js';
+export { restoreSnapshot, type RestoreSinks, type RestoredLeaf, type RestoreTotals } from './migration/operators/restore-snapshot.js';
+export { throttleProgress } from './migration/operators/throttle-progress.js';
+
+// root
+export { RootStore, type RootStoreOptions, type RootStoreEvent, type RootPhase, type QueryResult } from './root/root-store.js';

@@ -1,0 +1,37 @@
+import { fromUtf8, utf8 } from '../core/bytes.js';
+import { StoreError } from '../core/errors.js';
+import type { Namespace } from '../db/namespace.js';
+
+/** Where a node stands in its move to store/v2, as recorded durably in the v2 database. */
+export type MigrationRecord =
+  | { readonly status: 'migrating'; readonly height: number }
+  | { readonly status: 'switched'; readonly height: number; readonly switchedAt: number };
+
+const KEY = utf8('migration');
+
+/**
+ * Reads the migration record: absent means no migration was ever started. The record makes a
+ * restart know whether a migration is in progress (and at which height) or done — Go decided
+ * this from configuration alone and migrated again on every restart.
+ */
+export async function readMigrationRecord(ns: Namespace): Promise<MigrationRecord | undefined> {
+  const bytes = await ns.get(KEY);
+  if (bytes === undefined) return undefined;
+  try {
+    const record = JSON.parse(fromUtf8(bytes)) as MigrationRecord;
+    if ((record.status === 'migrating' || record.status === 'switched') && Number.isSafeInteger(record.height)) return record;
+  } catch (error) {
+    throw new StoreError('ERR_IO', 'the migration record is corrupt', { cause: error });
+  }
+  throw new StoreError('ERR_IO', 'the migration record is corrupt');
+}
+
+/** The write that stores `record` (put it in the same batch as the data it describes). */
+export function migrationRecordOp(ns: Namespace, record: MigrationRecord) {
+  return ns.put(KEY, utf8(JSON.stringify(record)));
+}
+
+/** The write that removes the record (after wiping an interrupted migration). */
+export function clearMigrationRecordOp(ns: Namespace) {
+  return ns.del(KEY);
+}

@@ -1,0 +1,398 @@
+import { type Observable, Subject, type Subscription } from 'rxjs';
+import { utf8 } from '../core/bytes.js';
+import { StoreError } from '../core/errors.js';
+import type { Changeset, VersionedChangeset } from '../core/changeset.js';
+import { checkVersion } from '../core/version.js';
+import type { LevelDb } from '../db/level-db.js';
+import { Namespace } from '../db/namespace.js';
+import { commitInfoHash } from '../commitment/commit-info.js';
+import { CommitStore } from '../commitment/commit-store.js';
+import type { StoreProof } from '../commitment/multi-tree.js';
+import { StorageStore } from '../storage/storage-store.js';
+import { LegacyStore } from '../v1/legacy-store.js';
+import { SnapshotManager } from '../snapshots/snapshot-manager.js';
+import type { MigrationEvent } from '../migration/events.js';
+import { MigrationManager, type MigrationLogger } from '../migration/migration-manager.js';
+import { clearMigrationRecordOp, migrationRecordOp, readMigrationRecord, type MigrationRecord } from './migration-record.js';
+
+/** Options of {@link RootStore.open}. */
+export interface RootStoreOptions {
+  /** store/v1: its `application.db` and mounted store keys. */
+  readonly v1: { readonly db: LevelDb; readonly storeKeys: readonly string[]; readonly cacheSize?: number };
+  /** store/v2: its database; `sc: false` migrates SS only (store/v1 trees keep the commitments). */
+  readonly v2: { readonly db: LevelDb; readonly sc?: boolean };
+  /** Migrate to store/v2 once a version is loaded (in the background). */
+  readonly migrate?: boolean;
+  /** Keep store/v1 open read-only after the switch, for queries below the migration height. Default true. */
+  readonly retainV1?: boolean;
+  readonly logger?: MigrationLogger;
+  /** Snapshot items per batch during the restore. */
+  readonly batchSize?: number;
+  /** Minimum interval between progress events (ms); default 250. */
+  readonly progressIntervalMs?: number;
+}
+
+/** Where the root store reads and writes. */
+export type RootPhase = 'v1' | 'migrating' | 'switched' | 'failed';
+
+/** What the root store reports on `events$`: the migration's events plus its own milestones. */
+export type RootStoreEvent =
+  | MigrationEvent
+  | { readonly type: 'migrationStarted'; readonly height: number }
+  | { readonly type: 'migrationFailed'; readonly error: unknown }
+  | { readonly type: 'switched'; readonly version: number; readonly height: number };
+
+/** A query answer. */
+export interface QueryResult {
+  readonly version: number;
+  readonly value: Uint8Array | undefined;
+  /** With `prove`: the two-op proof up to the app hash of `version`. */
+  readonly proof?: StoreProof;
+}
+
+const SC_PREFIX = utf8('sc/');
+const SS_PREFIX = utf8('ss/');
+const LOG_PREFIX = utf8('log/');
+const ROOT_PREFIX = utf8('root/');
+
+/**
+ * What an application uses: commits, queries with proofs, and — configured with `migrate` — the
+ * live move from store/v1 to store/v2. While migrating, commits go to store/v1 and then, once
+ * durable there, into the migration's log; queries are answered by store/v1. At the first commit
+ * after the migration caught up, the root store switches: that commit and every later one go to
+ * store/v2 (SC + SS) with the same app hash store/v1 would have produced.
+ */
+export class RootStore {
+  private phaseNow: RootPhase = 'v1';
+  private readonly eventsSubject = new Subject<RootStoreEvent>();
+  private tail: Promise<unknown> = Promise.resolve();
+  private latest: number;
+  private migration: MigrationRun | undefined;
+  private v1: LegacyStore | undefined;
+  private record: MigrationRecord | undefined;
+  private closed = false;
+
+  /** Migration and switch events (hot: subscribe before the migration starts to see all). */
+  readonly events$: Observable<RootStoreEvent> = this.eventsSubject.asObservable();
+
+  private constructor(
+    private readonly options: RootStoreOptions,
+    v1: LegacyStore,
+    private readonly sc: CommitStore | null,
+    private readonly ss: StorageStore,
+    private readonly meta: Namespace,
+  ) {
+    this.v1 = v1;
+    this.latest = v1.latestVersion;
+  }
+
+  /**
+   * Opens store/v1 and the store/v2 targets. A durable record tells whether a previous run
+   * switched (then store/v2 serves at once) or was interrupted mid-migration (then the partial
+   * store/v2 is wiped, never read, and the migration starts again on the next load).
+   */
+  static async open(options: RootStoreOptions): Promise<RootStore> {
+    const v1 = await LegacyStore.open(options.v1.db, {
+      storeKeys: options.v1.storeKeys,
+      ...(options.v1.cacheSize === undefined ? {} : { cacheSize: options.v1.cacheSize }),
+    });
+    const storeKeys = v1.storeKeys;
+    const withSc = options.v2.sc ?? true;
+    const meta = new Namespace(options.v2.db, ROOT_PREFIX);
+    let record = await readMigrationRecord(meta);
+    if (record?.status === 'migrating') {
+      // Interrupted mid-migration: the partial store/v2 is never read; wipe it and start over.
+      await Promise.all([SC_PREFIX, SS_PREFIX, LOG_PREFIX].map((prefix) => new Namespace(options.v2.db, prefix).clear()));
+      await meta.write([clearMigrationRecordOp(meta)]);
+      record = undefined;
+    }
+    const sc = withSc ? await CommitStore.open(options.v2.db, { storeKeys, prefix: SC_PREFIX }) : null;
+    const ss = await StorageStore.open(options.v2.db, { prefix: SS_PREFIX, storeKeys });
+    const root = new RootStore(options, v1, sc, ss, meta);
+    root.record = record;
+    if (record?.status === 'switched') {
+      root.phaseNow = 'switched';
+      root.latest = sc?.latestVersion ?? v1.latestVersion;
+      if (options.retainV1 === false && withSc) root.v1 = undefined;
+    }
+    if (options.migrate) await root.loadVersion();
+    return root;
+  }
+
+  /** The latest committed version. */
+  get latestVersion(): number {
+    return this.latest;
+  }
+
+  /** Where reads and writes go now. */
+  get phase(): RootPhase {
+    return this.phaseNow;
+  }
+
+  /** True while a migration runs in the background. */
+  get isMigrating(): boolean {
+    return this.phaseNow === 'migrating';
+  }
+
+  /** The height the migration started at (after a switch: where store/v2 history begins). */
+  get migrationHeight(): number | undefined {
+    return this.migration?.height ?? this.record?.height;
+  }
+
+  private emit(event: RootStoreEvent): void {
+    this.eventsSubject.next(event);
+  }
+
+  /**
+   * Loads `version` (the latest; store/v1 cannot be rolled back here) and, with `migrate`
+   * configured, starts the migration at it in the background — exactly once: a second load while
+   * migrating or after the switch starts nothing.
+   */
+  async loadVersion(version: number = this.latest): Promise<void> {
+    this.assertOpen();
+    checkVersion(version, 'version');
+    if (version !== this.latest) {
+      throw new StoreError('ERR_INVALID_ARGUMENT', `can only load the latest version ${this.latest}, not ${version}`, {
+        details: { version, latest: this.latest },
+      });
+    }
+    if (!this.options.migrate || this.phaseNow !== 'v1') return;
+    if (version === 0) throw new StoreError('ERR_STATE', 'cannot migrate an empty store/v1: commit a version first');
+    this.record = { status: 'migrating', height: version };
+    await this.meta.write([migrationRecordOp(this.meta, this.record)]);
+    this.phaseNow = 'migrating';
+    this.migration = new MigrationRun(this, version);
+    this.emit({ type: 'migrationStarted', height: version });
+    this.migration.start();
+  }
+
+  /** Store upgrades are refused while migrating (Go: "cannot upgrade while migrating"). */
+  async loadVersionAndUpgrade(version: number, upgrades: { readonly added?: readonly string[]; readonly deleted?: readonly string[] }): Promise<void> {
+    if (this.isMigrating) throw new StoreError('ERR_STATE', 'cannot upgrade while migrating');
+    if ((upgrades.added?.length ?? 0) > 0 || (upgrades.deleted?.length ?? 0) > 0) {
+      throw new StoreError('ERR_INVALID_ARGUMENT', 'store upgrades (adding or deleting stores) are not supported by this root store');
+    }
+    await this.loadVersion(version);
+  }
+
+  /**
+   * Commits the next version and returns its app hash. Commits are serialized in call order, so
+   * calls issued back to back without awaiting never reorder. A `VersionedChangeset` whose
+   * version is not latest + 1 is `ERR_VERSION_MISMATCH` ("commit version mismatch").
+   */
+  commit(input: Changeset | VersionedChangeset): Promise<Uint8Array> {
+    const run = this.tail.then(() => this.commitNow(input));
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  private async commitNow(input: Changeset | VersionedChangeset): Promise<Uint8Array> {
+    this.assertOpen();
+    const version = this.latest + 1;
+    const changeset = 'changeset' in input ? input.changeset : input;
+    if ('version' in input && input.version !== version) {
+      throw new StoreError('ERR_VERSION_MISMATCH', `commit version mismatch: expected ${version}, got ${input.version}`, {
+        details: { expected: version, received: input.version },
+      });
+    }
+    if (this.phaseNow === 'migrating' && this.migration!.caughtUpTo(this.latest)) await this.switchOver(version);
+    if (this.phaseNow === 'switched') {
+      const hash = await this.commitV2(version, changeset);
+      this.latest = version;
+      return hash;
+    }
+    const info = await this.v1!.commit(changeset);
+    this.latest = version;
+    if (this.phaseNow === 'migrating') await this.migration!.forward({ version, changeset });
+    return commitInfoHash(info.storeInfos);
+  }
+
+  private async commitV2(version: number, changeset: Changeset): Promise<Uint8Array> {
+    const { sc, ss } = this;
+    if (sc) {
+      const [info] = await Promise.all([sc.writeChangeset(changeset).then(() => sc.commit(version)), ss.applyChangeset(version, changeset)]);
+      return commitInfoHash(info.storeInfos);
+    }
+    // SS-only: store/v1's trees stay the commitment (Go closed them first and kept using them).
+    const [info] = await Promise.all([this.v1!.commit(changeset), ss.applyChangeset(version, changeset)]);
+    return commitInfoHash(info.storeInfos);
+  }
+
+  /** Ends catch-up and moves to store/v2 at the boundary before `version`. */
+  private async switchOver(version: number): Promise<void> {
+    const run = this.migration!;
+    const switched = await run.finish();
+    if (!switched) return;
+    this.record = { status: 'switched', height: run.height, switchedAt: version };
+    await this.meta.write([migrationRecordOp(this.meta, this.record)]);
+    this.phaseNow = 'switched';
+    if (this.options.retainV1 === false && this.sc) this.v1 = undefined;
+    this.emit({ type: 'switched', version, height: run.height });
+  }
+
+  /** Called by the migration run when it failed: keep serving from store/v1. */
+  failed(error: unknown): void {
+    if (this.phaseNow !== 'migrating') return;
+    this.phaseNow = 'failed';
+    this.emit({ type: 'migrationFailed', error });
+  }
+
+  /** Forwards a migration event to `events$`. */
+  forwardEvent(event: MigrationEvent): void {
+    this.emit(event);
+  }
+
+  /** The pieces a migration run needs. */
+  get migrationParts(): { v1: LegacyStore; sc: CommitStore | null; ss: StorageStore; options: RootStoreOptions } {
+    return { v1: this.v1!, sc: this.sc, ss: this.ss, options: this.options };
+  }
+
+  /**
+   * Reads `key` of `storeKey` at `version` (default latest), with a proof when `prove`. Before
+   * the switch store/v1 answers; after it, versions from the migration height on are answered by
+   * the SS (falling back to the SC) with proofs from the new SC, and older versions by the
+   * retained store/v1 — or a typed error naming the migration height when it is not retained.
+   */
+  async query(storeKey: string, key: Uint8Array, options: { readonly version?: number; readonly prove?: boolean } = {}): Promise<QueryResult> {
+    this.assertOpen();
+    const version = options.version ?? this.latest;
+    checkVersion(version, 'query version', 1);
+    if (version > this.latest) {
+      throw new StoreError('ERR_VERSION_NOT_FOUND', `version ${version} is above the latest version ${this.latest}`, {
+        details: { version, latest: this.latest },
+      });
+    }
+    const useV1 = this.phaseNow !== 'switched' || version < this.record!.height;
+    if (useV1) {
+      if (this.v1 === undefined) {
+        throw new StoreError(
+          'ERR_VERSION_PRUNED',
+          `version ${version} is below the migration height ${this.record!.height} and store/v1 is not retained`,
+          { details: { requestedVersion: version, migrationHeight: this.record!.height } },
+        );
+      }
+      if (options.prove) {
+        const proof = await this.v1.getProof(storeKey, key, version);
+        return { version, value: proof.value, proof };
+      }
+      return { version, value: await this.v1.get(storeKey, key, version) };
+    }
+    const commitment = this.sc ?? this.v1!;
+    if (options.prove) {
+      const proof = this.sc ? await this.sc.getProof(storeKey, version, key) : await this.v1!.getProof(storeKey, key, version);
+      return { version, value: proof.value, proof };
+    }
+    try {
+      return { version, value: await this.ss.get(storeKey, version, key) };
+    } catch (error) {
+      if (!(error instanceof StoreError) || error.code !== 'ERR_VERSION_PRUNED') throw error;
+      const value = commitment instanceof CommitStore ? await commitment.get(storeKey, version, key) : await commitment.get(storeKey, key, version);
+      return { version, value };
+    }
+  }
+
+  /** Stops the migration (unsubscribes it) and closes what the root store opened; databases stay open. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.tail;
+    await this.migration?.stop();
+    await this.ss.close();
+    this.eventsSubject.complete();
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new StoreError('ERR_CLOSED', 'the root store is closed');
+  }
+}
+
+/** One background migration of a root store: its manager, inputs and acknowledgements. */
+class MigrationRun {
+  private readonly commits = new Subject<VersionedChangeset>();
+  private readonly done = new Subject<void>();
+  private readonly acks = new Map<number, () => void>();
+  private readonly manager: MigrationManager;
+  private subscription: Subscription | undefined;
+  private restored = false;
+  private switched = false;
+  private failure: unknown;
+  private ended!: Promise<void>;
+  private end!: () => void;
+
+  constructor(
+    private readonly root: RootStore,
+    readonly height: number,
+  ) {
+    const { v1, sc, ss, options } = root.migrationParts;
+    this.manager = new MigrationManager({
+      db: options.v2.db,
+      logPrefix: LOG_PREFIX,
+      snapshots: new SnapshotManager(v1, options.batchSize ? { batchSize: options.batchSize } : {}),
+      ss,
+      sc,
+      source: v1,
+      ...(options.logger ? { logger: options.logger } : {}),
+      ...(options.batchSize ? { batchSize: options.batchSize } : {}),
+      ...(options.progressIntervalMs === undefined ? {} : { progressIntervalMs: options.progressIntervalMs }),
+    });
+    this.ended = new Promise((resolve) => (this.end = resolve));
+  }
+
+  start(): void {
+    this.subscription = this.manager.start(this.height, this.commits, this.done).subscribe({
+      next: (event) => {
+        if (event.type === 'restored') this.restored = true;
+        if (event.type === 'switch') this.switched = true;
+        if (event.type === 'logged') {
+          this.acks.get(event.version)?.();
+          this.acks.delete(event.version);
+        }
+        this.root.forwardEvent(event);
+      },
+      error: (error: unknown) => {
+        this.failure = error;
+        this.releaseAcks();
+        this.root.failed(error);
+        this.end();
+      },
+      complete: () => {
+        this.releaseAcks();
+        this.end();
+      },
+    });
+  }
+
+  private releaseAcks(): void {
+    for (const ack of this.acks.values()) ack();
+    this.acks.clear();
+  }
+
+  /** True when v2 holds every version up to `version` (the last committed one). */
+  caughtUpTo(version: number): boolean {
+    return this.restored && this.failure === undefined && this.manager.migratedVersion === version;
+  }
+
+  /**
+   * Hands a changeset committed to store/v1 to the migration and waits until it is durably
+   * logged. A failed or finished migration does not hold the commit up.
+   */
+  forward(entry: VersionedChangeset): Promise<void> {
+    if (this.failure !== undefined || this.subscription?.closed) return Promise.resolve();
+    const logged = new Promise<void>((resolve) => this.acks.set(entry.version, resolve));
+    this.commits.next(entry);
+    return logged;
+  }
+
+  /** Ends catch-up; resolves true when the migration switched (verified and caught up). */
+  async finish(): Promise<boolean> {
+    this.done.next();
+    await this.ended;
+    return this.switched;
+  }
+
+  async stop(): Promise<void> {
+    this.subscription?.unsubscribe();
+    this.releaseAcks();
+    await this.manager.close();
+  }
+}

@@ -1,0 +1,249 @@
+import { join } from 'node:path';
+import { iavlSpec, tendermintSpec, verifyMembership, verifyNonMembership } from '@confio/ics23';
+import { filter, firstValueFrom } from 'rxjs';
+import { toHex, utf8 } from '../../src/core/bytes.js';
+import { changesetFromPairs, type Changeset } from '../../src/core/changeset.js';
+import { commitInfoHash } from '../../src/commitment/commit-info.js';
+import { openDb, type LevelDb } from '../../src/db/level-db.js';
+import { LegacyStore } from '../../src/v1/legacy-store.js';
+import { RootStore, type RootStoreEvent } from '../../src/root/root-store.js';
+import { prng, scenarioChangeset } from '../support/changesets.js';
+import { tempDir } from '../support/db.js';
+import { errorOf } from '../support/errors.js';
+
+const STORES = ['store1', 'store2', 'store3'];
+
+interface Env {
+  v1db: LevelDb;
+  v2db: LevelDb;
+  close(): Promise<void>;
+  path: string;
+}
+
+async function env(): Promise<Env> {
+  const dir = tempDir('rxsm-root-');
+  const v1db = await openDb(join(dir.path, 'application.db'));
+  const v2db = await openDb(join(dir.path, 'v2.db'));
+  return {
+    v1db,
+    v2db,
+    path: dir.path,
+    close: async () => {
+      await v1db.close();
+      await v2db.close();
+      dir.cleanup();
+    },
+  };
+}
+
+async function buildV1(db: LevelDb, versions: number, keys: number): Promise<void> {
+  const v1 = await LegacyStore.open(db, { storeKeys: STORES });
+  for (let v = 1; v <= versions; v++) await v1.commit(scenarioChangeset(v, keys, STORES).changeset);
+}
+
+function verifyQueryProof(result: Awaited<ReturnType<RootStore['query']>>, store: string, key: Uint8Array, appHash: Uint8Array): void {
+  const proof = result.proof!;
+  if (result.value !== undefined) expect(verifyMembership(proof.ops[0].proof, iavlSpec, proof.storeRoot, key, result.value)).toBe(true);
+  else expect(verifyNonMembership(proof.ops[0].proof, iavlSpec, proof.storeRoot, key)).toBe(true);
+  expect(verifyMembership(proof.ops[1].proof, tendermintSpec, appHash, utf8(store), proof.storeRoot)).toBe(true);
+}
+
+describe.each([
+  ['with SC', true],
+  ['SS only', false],
+])('acceptance C — port of the root store migrate test (%s)', (_name, withSc) => {
+  it('200 versions × 10 keys × 3 stores: readable with proofs during and after; the switch happens and v2 is used', async () => {
+    const e = await env();
+    try {
+      await buildV1(e.v1db, 200, 10);
+      const root = await RootStore.open({ v1: { db: e.v1db, storeKeys: STORES }, v2: { db: e.v2db, sc: withSc }, migrate: true, batchSize: 256 });
+      const events: RootStoreEvent[] = [];
+      root.events$.subscribe((ev) => events.push(ev));
+      expect(root.isMigrating).toBe(true);
+      const appHashes = new Map<number, Uint8Array>();
+      // During migration: every key readable with a verified proof (served by store/v1).
+      for (let v = 1; v <= 200; v += 37) {
+        for (const store of STORES) {
+          const key = utf8(`key-${v}-3`);
+          const result = await root.query(store, key, { version: 200, prove: true });
+          expect(result.value).toEqual(utf8(`value-${v}-3`));
+          verifyQueryProof(result, store, key, result.proof!.appHash);
+        }
+      }
+      // Keep committing until the root store switched (or v reaches 400).
+      let v = 200;
+      while (root.phase === 'migrating' && v < 400) {
+        v++;
+        appHashes.set(v, await root.commit(scenarioChangeset(v, 10, STORES)));
+        // Block time (Go's test: 100 ms of virtual time), so the migration can catch up.
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(root.phase).toBe('switched');
+      const switched = events.find((ev) => ev.type === 'switched');
+      expect(switched).toMatchObject({ type: 'switched', version: v, height: 200 });
+      expect(events.some((ev) => ev.type === 'switch')).toBe(true);
+      // All keys readable at max(v, 200), now from store/v2.
+      for (let w = 1; w <= v; w += 13) {
+        for (const store of STORES) expect((await root.query(store, utf8(`key-${w}-7`))).value).toEqual(utf8(`value-${w}-7`));
+      }
+      // 10 more commits go to store/v2 only; latest = caught-up + 10.
+      for (let i = 0; i < 10; i++) {
+        v++;
+        appHashes.set(v, await root.commit(scenarioChangeset(v, 10, STORES)));
+      }
+      expect(root.latestVersion).toBe(v);
+      const v1After = await LegacyStore.open(e.v1db, { storeKeys: STORES });
+      if (withSc) {
+        // store/v1 stopped at the switch: v2 carries on alone.
+        expect(v1After.latestVersion).toBe((switched as { version: number }).version - 1);
+      }
+      const proof = await root.query('store2', utf8(`key-${v}-1`), { prove: true });
+      expect(proof.value).toEqual(utf8(`value-${v}-1`));
+      verifyQueryProof(proof, 'store2', utf8(`key-${v}-1`), appHashes.get(v)!);
+      await root.close();
+    } finally {
+      await e.close();
+    }
+  });
+});
+
+function randomBlock(rand: () => number, version: number): Changeset {
+  const entries: [string, Uint8Array, Uint8Array | undefined][] = [];
+  const n = 1 + Math.floor(rand() * 12);
+  for (let i = 0; i < n; i++) {
+    const store = STORES[Math.floor(rand() * STORES.length)]!;
+    const key = utf8(`k${Math.floor(rand() * 300)}`);
+    entries.push([store, key, rand() < 0.25 ? undefined : utf8(`v${version}-${i}`)]);
+  }
+  return changesetFromPairs(version, entries).changeset;
+}
+
+describe('app-hash continuity across the switch', () => {
+  it('500 random blocks return exactly the hashes a shadow store/v1 computes', async () => {
+    const e = await env();
+    const shadowDb = await openDb();
+    try {
+      const rand = prng(2024);
+      const shadow = await LegacyStore.open(shadowDb, { storeKeys: STORES });
+      const seed = await LegacyStore.open(e.v1db, { storeKeys: STORES });
+      for (let v = 1; v <= 50; v++) {
+        const cs = randomBlock(rand, v);
+        await seed.commit(cs);
+        await shadow.commit(cs);
+      }
+      const root = await RootStore.open({ v1: { db: e.v1db, storeKeys: STORES }, v2: { db: e.v2db }, migrate: true, batchSize: 64 });
+      let switchedAt = 0;
+      for (let v = 51; v <= 550; v++) {
+        const cs = randomBlock(rand, v);
+        const hash = await root.commit(cs);
+        const expected = await shadow.commit(cs);
+        expect(toHex(hash)).toBe(toHex(commitInfoHash(expected.storeInfos)));
+        if (switchedAt === 0 && root.phase === 'switched') switchedAt = v;
+        if (root.phase === 'migrating') await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      expect(switchedAt).toBeGreaterThan(50);
+      await root.close();
+    } finally {
+      await shadowDb.close();
+      await e.close();
+    }
+  });
+});
+
+describe('RootStore behaviour', () => {
+  it('commits issued back to back without awaiting never reorder or lose a changeset', async () => {
+    const e = await env();
+    try {
+      await buildV1(e.v1db, 30, 3);
+      const root = await RootStore.open({ v1: { db: e.v1db, storeKeys: STORES }, v2: { db: e.v2db }, migrate: true, batchSize: 32 });
+      const shadowDb = await openDb();
+      const shadow = await LegacyStore.open(shadowDb, { storeKeys: STORES });
+      for (let v = 1; v <= 30; v++) await shadow.commit(scenarioChangeset(v, 3, STORES).changeset);
+      const pending = [];
+      for (let v = 31; v <= 130; v++) pending.push(root.commit(scenarioChangeset(v, 3, STORES)));
+      const hashes = await Promise.all(pending);
+      for (let v = 31; v <= 130; v++) {
+        const info = await shadow.commit(scenarioChangeset(v, 3, STORES).changeset);
+        expect(toHex(hashes[v - 31]!)).toBe(toHex(commitInfoHash(info.storeInfos)));
+      }
+      // Drive to the switch and check every changeset reached store/v2.
+      let v = 130;
+      while (root.phase === 'migrating') await root.commit(scenarioChangeset(++v, 3, STORES)).then(() => new Promise((r) => setTimeout(r, 2)));
+      for (let w = 31; w <= v; w += 7) expect((await root.query('store3', utf8(`key-${w}-2`))).value).toEqual(utf8(`value-${w}-2`));
+      await root.close();
+      await shadowDb.close();
+    } finally {
+      await e.close();
+    }
+  });
+
+  it('starts the migration exactly once, refuses upgrades while migrating, and checks the commit version', async () => {
+    const e = await env();
+    try {
+      await buildV1(e.v1db, 5, 2);
+      const root = await RootStore.open({ v1: { db: e.v1db, storeKeys: STORES }, v2: { db: e.v2db }, migrate: true });
+      const starts: RootStoreEvent[] = [];
+      root.events$.pipe(filter((ev) => ev.type === 'migrationStarted')).subscribe((ev) => starts.push(ev));
+      await root.loadVersion();
+      await root.loadVersion(5);
+      expect(starts).toHaveLength(0);
+      expect((await errorOf(root.loadVersionAndUpgrade(5, { added: ['gov'] }))).message).toMatch(/cannot upgrade while migrating/);
+      const mismatch = await errorOf(root.commit({ version: 9, changeset: { changes: [] } }));
+      expect(mismatch.code).toBe('ERR_VERSION_MISMATCH');
+      expect(mismatch.message).toMatch(/commit version mismatch: expected 6, got 9/);
+      await root.close();
+    } finally {
+      await e.close();
+    }
+  });
+
+  it('after the switch, versions below the height come from the retained store/v1 or fail naming the height', async () => {
+    const e = await env();
+    try {
+      await buildV1(e.v1db, 8, 2);
+      const open = (retainV1: boolean) => RootStore.open({ v1: { db: e.v1db, storeKeys: STORES }, v2: { db: e.v2db }, migrate: true, retainV1 });
+      const root = await open(true);
+      await firstValueFrom(root.events$.pipe(filter((ev) => ev.type === 'restored')));
+      // Nothing was committed during the restore: v2 is caught up, so 9 already goes to store/v2.
+      await root.commit(scenarioChangeset(9, 2, STORES));
+      expect(root.phase).toBe('switched');
+      await root.commit(scenarioChangeset(10, 2, STORES));
+      expect((await root.query('store1', utf8('key-3-1'), { version: 4 })).value).toEqual(utf8('value-3-1'));
+      await root.close();
+      // A restart knows the migration is done: store/v2 serves at once, and without v1 retained
+      // the old versions are a typed error naming the height.
+      const again = await open(false);
+      expect(again.phase).toBe('switched');
+      expect(again.latestVersion).toBe(10);
+      const below = await errorOf(again.query('store1', utf8('key-3-1'), { version: 4 }));
+      expect(below.code).toBe('ERR_VERSION_PRUNED');
+      expect(below.message).toMatch(/below the migration height 8/);
+      expect((await again.query('store1', utf8('key-9-0'))).value).toEqual(utf8('value-9-0'));
+      await again.close();
+    } finally {
+      await e.close();
+    }
+  });
+
+  it('a failing migration reaches events$; the node keeps serving and committing from store/v1', async () => {
+    const e = await env();
+    try {
+      await buildV1(e.v1db, 6, 2);
+      // A stray newer version in the SS makes the restore refuse to write (it must not overwrite).
+      const { StorageStore } = await import('../../src/storage/storage-store.js');
+      const stray = await StorageStore.open(e.v2db, { prefix: 'ss/', storeKeys: STORES });
+      await stray.applyChangeset(50, { changes: [] });
+      const root = await RootStore.open({ v1: { db: e.v1db, storeKeys: STORES }, v2: { db: e.v2db }, migrate: true });
+      const failure = await firstValueFrom(root.events$.pipe(filter((ev) => ev.type === 'migrationFailed')));
+      expect((failure as { error: { code: string } }).error.code).toBe('ERR_NOT_GREATER');
+      expect(root.phase).toBe('failed');
+      expect(root.isMigrating).toBe(false);
+      const hash = await root.commit(scenarioChangeset(7, 2, STORES));
+      expect(hash).toHaveLength(32);
+      expect((await root.query('store2', utf8('key-7-1'))).value).toEqual(utf8('value-7-1'));
+      await root.close();
+    } finally {
+      await e.close();
+    }
+  });
+});
