@@ -4,6 +4,7 @@ import { fromBatchReader } from '../core/batch-reader.js';
 import type { Changeset } from '../core/changeset.js';
 import { utf8 } from '../core/bytes.js';
 import type { LevelDb } from '../db/level-db.js';
+import type { WriteOp } from '../db/namespace.js';
 import type { SnapshotItem } from '../proto/snapshot-item.js';
 import type { CommitInfo } from './commit-info.js';
 import { MultiTree, type StoreProof } from './multi-tree.js';
@@ -56,9 +57,17 @@ export class CommitStore {
     return this.multi.applyChangeset(changeset);
   }
 
-  /** Commits the staged changes as `version` (must be latest + 1, else `ERR_VERSION_MISMATCH`). */
-  commit(version: number): Promise<CommitInfo> {
-    return this.multi.commit(version);
+  /**
+   * Commits the staged changes as `version` (must be latest + 1, else `ERR_VERSION_MISMATCH`);
+   * `extraOps` on the same database become durable in the same batch.
+   */
+  commit(version: number, extraOps: readonly WriteOp[] = []): Promise<CommitInfo> {
+    return this.multi.commit(version, extraOps);
+  }
+
+  /** The database this store lives in. */
+  get db(): LevelDb {
+    return this.multi.ns.db;
   }
 
   /** Value of `key` in `storeKey` at `version`. */

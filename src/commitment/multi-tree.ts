@@ -149,9 +149,9 @@ export class MultiTree {
 
   /**
    * Commits the working trees as `version` (must be latest + 1): every tree's nodes, the
-   * CommitInfo and the latest version go into one atomic batch.
+   * CommitInfo, the latest version and `extraOps` (same database) go into one atomic batch.
    */
-  async commit(version: number = this.latest + 1): Promise<CommitInfo> {
+  async commit(version: number = this.latest + 1, extraOps: readonly WriteOp[] = []): Promise<CommitInfo> {
     checkVersion(version, 'commit version', 1);
     if (version !== this.latest + 1) {
       throw new StoreError(
@@ -179,6 +179,8 @@ export class MultiTree {
       };
       ops.push(this.ns.put(this.layout.commitInfoKey(version), this.layout.encodeCommitInfo(info)));
       ops.push(this.ns.put(this.layout.latestKey, this.layout.encodeLatest(version)));
+      // Writes that must become durable exactly with this version (e.g. its changeset-log entry).
+      ops.push(...extraOps);
       await this.ns.write(ops);
       for (const s of staged) s.commit();
       this.latest = version;

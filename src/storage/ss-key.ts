@@ -9,6 +9,7 @@ import { StoreError } from '../core/errors.js';
  * m/latest                                   → u64 big-endian   latest version
  * m/earliest                                 → u64 big-endian   earliest readable version
  * m/restoring                                → u64 big-endian   version of an unfinished restore
+ * m/restore-checkpoint                       → u64 big-endian   pairs that restore has made durable
  * m/pruning                                  → u64 big-endian   version of an unfinished prune
  * 'd' ‖ esc(storeKey) ‖ esc(key) ‖ ~u64be(v)  → kind ‖ value
  * ```
@@ -43,6 +44,8 @@ export const META_LATEST = utf8('m/latest');
 export const META_EARLIEST = utf8('m/earliest');
 /** Metadata key present only while a restore is unfinished; its value is the restore version. */
 export const META_RESTORING = utf8('m/restoring');
+/** Pairs durably written by an unfinished restore (u64 BE), updated in each flush batch. */
+export const META_RESTORE_CHECKPOINT = utf8('m/restore-checkpoint');
 /** Metadata key present only while a prune is unfinished; its value is the prune version. */
 export const META_PRUNING = utf8('m/pruning');
 /** First byte of every data key; the data section is `[DATA_START, DATA_END)`. */

@@ -11,6 +11,7 @@ import {
   encodeValue,
   META_EARLIEST,
   META_LATEST,
+  META_RESTORE_CHECKPOINT,
   META_RESTORING,
 } from './ss-key.js';
 import type { WriteQueue } from './write-queue.js';
@@ -92,7 +93,11 @@ export class RestoreWriter {
     /** The version every restored pair is written at. */
     readonly version: number,
     private readonly flushBytes: number = DEFAULT_FLUSH_BYTES,
-  ) {}
+    /** Pairs an interrupted restore already made durable (resume), 0 for a new restore. */
+    readonly resumedKeys: number = 0,
+  ) {
+    this.writtenKeys = resumedKeys;
+  }
 
   /**
    * Buffers one pair. Throws `ERR_UNKNOWN_STORE`, `ERR_EMPTY_KEY` or `ERR_INVALID_ARGUMENT` (no
@@ -150,7 +155,10 @@ export class RestoreWriter {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.writeBuffered([]);
+    // The checkpoint lands in the same batch as the pairs it counts, so a resumed restore knows
+    // exactly how many leaves of the (deterministic) snapshot stream to skip.
+    const checkpoint = this.host.namespace.put(META_RESTORE_CHECKPOINT, encodeMetaVersion(this.writtenKeys + this.pendingKeys));
+    return this.writeBuffered([checkpoint]);
   }
 
   /**
@@ -167,7 +175,7 @@ export class RestoreWriter {
     const ns = this.host.namespace;
     const version = encodeMetaVersion(this.version);
     this.state = 'committing';
-    const metadata = [ns.put(META_LATEST, version), ns.put(META_EARLIEST, version), ns.del(META_RESTORING)];
+    const metadata = [ns.put(META_LATEST, version), ns.put(META_EARLIEST, version), ns.del(META_RESTORING), ns.del(META_RESTORE_CHECKPOINT)];
     this.committing = this.writeBuffered(metadata).then(() => {
       this.state = 'committed';
       this.host.committed(this.version);
@@ -209,7 +217,7 @@ export class RestoreWriter {
         if (entries.length === 0) break;
         await this.host.queue.run(() => ns.write(entries.map(([key]) => ns.del(key))));
       }
-      await this.host.queue.run(() => ns.write([ns.del(META_RESTORING)]));
+      await this.host.queue.run(() => ns.write([ns.del(META_RESTORING), ns.del(META_RESTORE_CHECKPOINT)]));
     } finally {
       await reader.close();
     }

@@ -21,6 +21,7 @@ import {
   META_EARLIEST,
   META_LATEST,
   META_PRUNING,
+  META_RESTORE_CHECKPOINT,
   META_RESTORING,
   storeDataPrefix,
 } from './ss-key.js';
@@ -283,6 +284,30 @@ export class StorageStore {
   }
 
   /**
+   * Continues a restore to `version` that a crash interrupted: returns a writer that already
+   * counts the pairs the last durable flush recorded (`resumedKeys`); the caller skips that many
+   * leaves of the snapshot stream and adds the rest. `ERR_STATE` when no restore to `version` is
+   * pending.
+   */
+  async resumeRestore(version: number, options: RestoreOptions = {}): Promise<RestoreWriter> {
+    this.checkOpen();
+    checkVersion(version, 'snapshot version', 1);
+    return this.queue.run(async () => {
+      this.checkOpen();
+      if (this.restoring !== version) {
+        throw new StoreError('ERR_STATE', `no interrupted restore to version ${version} to resume (pending: ${this.restoring ?? 'none'})`, {
+          details: { version, pendingRestoreVersion: this.restoring ?? null },
+        });
+      }
+      this.checkNoExclusive(`resume the restore to version ${version}`);
+      const checkpoint = await this.namespace.get(META_RESTORE_CHECKPOINT);
+      const resumed = checkpoint === undefined ? 0 : decodeMetaVersion(checkpoint, 'restore checkpoint');
+      this.exclusive = `a restore to version ${version}`;
+      return new RestoreWriter(this.restoreHost(), version, options.flushBytes, resumed);
+    });
+  }
+
+  /**
    * The Observable form of a restore at `version`: cold (nothing happens before subscribing),
    * emits cumulative `{ keys, bytes }` after every flush and once more after the commit, then
    * completes. On error, or when unsubscribed before completion, the partial restore is wiped.
@@ -360,7 +385,7 @@ export class StorageStore {
     await this.runExclusive(async () => {
       const ns = this.namespace;
       await this.queue.run(async () => {
-        await ns.write([ns.del(META_LATEST), ns.del(META_EARLIEST), ns.del(META_RESTORING), ns.del(META_PRUNING)]);
+        await ns.write([ns.del(META_LATEST), ns.del(META_EARLIEST), ns.del(META_RESTORING), ns.del(META_RESTORE_CHECKPOINT), ns.del(META_PRUNING)]);
         this.latest = 0;
         this.earliest = 0;
         this.pruning = undefined;

@@ -2,6 +2,7 @@ import type { Observable } from 'rxjs';
 import { fromBatchReader } from '../core/batch-reader.js';
 import type { Changeset } from '../core/changeset.js';
 import type { LevelDb } from '../db/level-db.js';
+import type { WriteOp } from '../db/namespace.js';
 import type { CommitInfo } from '../commitment/commit-info.js';
 import { MultiTree, type StoreProof } from '../commitment/multi-tree.js';
 import { SnapshotReader } from '../commitment/snapshot-reader.js';
@@ -44,10 +45,19 @@ export class LegacyStore {
     return this.multi.storeKeys;
   }
 
-  /** Commits `changeset` as the next version atomically; returns its CommitInfo. */
-  async commit(changeset: Changeset): Promise<CommitInfo> {
+  /**
+   * Commits `changeset` as the next version atomically; returns its CommitInfo. `extraOps` (writes
+   * to other namespaces of the same database, such as the migration's changeset log) become
+   * durable in the same batch.
+   */
+  async commit(changeset: Changeset, extraOps: readonly WriteOp[] = []): Promise<CommitInfo> {
     await this.multi.applyChangeset(changeset);
-    return this.multi.commit();
+    return this.multi.commit(this.multi.latestVersion + 1, extraOps);
+  }
+
+  /** The database this store lives in. */
+  get db(): LevelDb {
+    return this.multi.ns.db;
   }
 
   /** Value of `key` in `storeKey` at `version` (default latest). */

@@ -69,9 +69,11 @@ describe.each(BACKENDS)('StorageStore restore on $name', ({ open }) => {
     expect(ss.latestVersion).toBe(100);
     expect(ss.earliestVersion).toBe(100);
     expect(ss.pendingRestoreVersion).toBeUndefined();
-    // beginRestore's marker, several flushes, then the commit batch with the metadata.
+    // beginRestore's marker, several flushes (each with its checkpoint), then the commit batch
+    // with the metadata (latest, earliest, marker and checkpoint removal).
     expect(batches.length).toBeGreaterThan(3);
-    expect(batches.slice(1).reduce((a, c) => a + c, 0)).toBe(51 + 3);
+    const flushes = batches.length - 2;
+    expect(batches.slice(1).reduce((a, c) => a + c, 0)).toBe(51 + flushes + 4);
     expect(await drain(ss.iterator('bank', 100), 100)).toHaveLength(50);
     expect(await ss.get('acc', 100, b('k'))).toEqual(new Uint8Array(0));
     // The store never held versions below H: reading one is an error, not a wrong "absent".
@@ -207,5 +209,37 @@ describe.each(BACKENDS)('StorageStore restore on $name', ({ open }) => {
     expect(ss.pendingRestoreVersion).toBeUndefined();
     expect(await dump(db)).toEqual([]);
     expect(ss.latestVersion).toBe(0);
+  });
+});
+
+describe('StorageStore restore resume after a crash', () => {
+  it('a reopened store resumes from the last durable flush and finishes with every pair', async () => {
+    const { openDb } = await import('../../src/db/level-db.js');
+    const { StorageStore } = await import('../../src/storage/storage-store.js');
+    const db = await openDb();
+    try {
+      const first = await StorageStore.open(db, { storeKeys: ['bank'] });
+      const writer = await first.beginRestore(10, { flushBytes: 200 });
+      const key = (i: number) => new TextEncoder().encode(`key-${String(i).padStart(4, '0')}`);
+      for (let i = 0; i < 30; i++) {
+        writer.add('bank', key(i), new TextEncoder().encode(`v${i}`));
+        if (writer.needsFlush) await writer.flush();
+      }
+      const durable = writer.progress.keys;
+      expect(durable).toBeGreaterThan(0);
+      // "Crash": the writer is dropped; a new process opens the same database.
+      const second = await StorageStore.open(db, { storeKeys: ['bank'] });
+      expect(second.pendingRestoreVersion).toBe(10);
+      await expect(second.beginRestore(10)).rejects.toMatchObject({ code: 'ERR_IMPORT_NOT_EMPTY' });
+      const resumed = await second.resumeRestore(10);
+      expect(resumed.resumedKeys).toBe(durable);
+      for (let i = durable; i < 40; i++) resumed.add('bank', key(i), new TextEncoder().encode(`v${i}`));
+      await resumed.commit();
+      expect(second.latestVersion).toBe(10);
+      for (let i = 0; i < 40; i++) expect(await second.get('bank', 10, key(i))).toEqual(new TextEncoder().encode(`v${i}`));
+      await expect(second.resumeRestore(10)).rejects.toMatchObject({ code: 'ERR_STATE' });
+    } finally {
+      await db.close();
+    }
   });
 });
