@@ -42,6 +42,11 @@ export class CommitStore {
     return new CommitStore(multi);
   }
 
+  /** Deletes everything (used to wipe an interrupted restore before importing again). */
+  clear(): Promise<void> {
+    return this.multi.clear();
+  }
+
   /** Latest committed version (0 when empty). */
   get latestVersion(): number {
     return this.multi.latestVersion;

@@ -87,6 +87,20 @@ export class MultiTree {
     return new MultiTree(ns, layout, trees, latest);
   }
 
+  /**
+   * Deletes every tree and all metadata (an interrupted restore is wiped, never resumed: the
+   * importer's stack of unjoined subtrees is not on disk) and leaves the store empty and usable.
+   */
+  async clear(): Promise<void> {
+    await this.ns.clear();
+    for (const [name, tree] of this.trees) {
+      tree.ndb.clearCache();
+      this.trees.set(name, await IavlTree.open(this.ns.db, { prefix: tree.ndb.ns.prefix }));
+    }
+    this.latest = 0;
+    this.earliest = undefined;
+  }
+
   /** Latest committed version (0 before the first commit). */
   get latestVersion(): number {
     return this.latest;

@@ -4,7 +4,7 @@ import { decodeChangeset, encodeChangeset, type VersionedChangeset } from '../co
 import { changesetLogKey, changesetLogPrefix, parseChangesetLogKey } from '../core/changeset-log-key.js';
 import { StoreError } from '../core/errors.js';
 import { checkVersion, versionFromBigInt } from '../core/version.js';
-import type { Namespace } from '../db/namespace.js';
+import type { Namespace, WriteOp } from '../db/namespace.js';
 
 const HEADER = 12; // BE64 version ‖ BE32 CRC-32 of the changeset bytes
 
@@ -46,6 +46,16 @@ export class ChangesetLog {
       throw new StoreError('ERR_CHECKSUM', `changeset log entry ${version} fails its CRC-32 check`, { details: { version } });
     }
     return { version, changeset: decodeChangeset(body) };
+  }
+
+  /** The write that stores `entry`, for a caller that makes it durable with other writes. */
+  entryOp(entry: VersionedChangeset): WriteOp {
+    return this.ns.put(changesetLogKey(entry.version), ChangesetLog.encodeEntry(entry));
+  }
+
+  /** The write that removes the entry of `version`. */
+  deleteOp(version: number): WriteOp {
+    return this.ns.del(changesetLogKey(version));
   }
 
   /** Durably appends `entry` (one LevelDB write). */

@@ -1,5 +1,6 @@
 import {
   BehaviorSubject,
+  concatMap,
   defer,
   distinctUntilChanged,
   filter,
@@ -10,8 +11,10 @@ import {
   NEVER,
   type Observable,
   of,
+  ReplaySubject,
   type SchedulerLike,
   Subject,
+  Subscription,
   takeUntil,
   takeWhile,
   tap,
@@ -58,6 +61,21 @@ export interface MigrationManagerOptions {
   readonly scheduler?: SchedulerLike;
   /** Log entries are trimmed every this many applied versions; default 64. */
   readonly trimEvery?: number;
+  /**
+   * The caller writes each changeset's log entry itself, atomically with its store/v1 commit
+   * (what the root store does): the pipeline then only acknowledges it.
+   */
+  readonly logWrittenByCaller?: boolean;
+}
+
+/** What a (possibly interrupted) earlier run left in the v2 targets. */
+interface TargetState {
+  readonly restored: boolean;
+  readonly importSc: boolean;
+  readonly importSs: boolean;
+  readonly resumeSs: boolean;
+  /** Highest version both targets hold, when the restore is done. */
+  readonly migrated: number;
 }
 
 /**
@@ -101,17 +119,68 @@ export class MigrationManager {
     this.options.logger?.info(message, details);
   }
 
+  /**
+   * Applies one logged changeset to SC and SS. Each target is checked first: a version it already
+   * holds (the other target's write was interrupted by a crash) is skipped, never applied twice.
+   */
   private apply(entry: VersionedChangeset): Observable<unknown> {
     const { sc, ss } = this.options;
     const trimEvery = this.options.trimEvery ?? 64;
     return defer(async () => {
+      const v = entry.version;
       await Promise.all([
-        sc ? sc.writeChangeset(entry.changeset).then(() => sc.commit(entry.version)) : undefined,
-        ss.applyChangeset(entry.version, entry.changeset),
+        sc && sc.latestVersion < v ? sc.writeChangeset(entry.changeset).then(() => sc.commit(v)) : undefined,
+        ss.latestVersion < v ? ss.applyChangeset(v, entry.changeset) : undefined,
       ]);
       this.migrated.next(entry.version);
       if (entry.version % trimEvery === 0) await this.log.trim(entry.version);
     });
+  }
+
+  /**
+   * Inspects the v2 targets before a (re)start at `height`: a finished restore is resumed at the
+   * catch-up; a partial SC is wiped and imported again (its importer's stack of unjoined subtrees
+   * is not on disk, and a tree import costs no more than the export that feeds it); a partial SS
+   * restore continues from its last durable checkpoint.
+   */
+  private async targetState(height: number): Promise<TargetState> {
+    const { sc, ss } = this.options;
+    const inconsistent = (what: string, latest: number) =>
+      new StoreError('ERR_STATE', `${what} holds version ${latest}, below the migration height ${height}: it is not this migration's target`, {
+        details: { height, latest },
+      });
+    let scRestored = true;
+    if (sc) {
+      if (sc.latestVersion > 0 && sc.latestVersion < height) throw inconsistent('the new SC', sc.latestVersion);
+      scRestored = sc.latestVersion >= height;
+      if (!scRestored) await sc.clear();
+    }
+    if (ss.latestVersion > 0 && ss.latestVersion < height) throw inconsistent('the new SS', ss.latestVersion);
+    const ssRestored = ss.latestVersion >= height;
+    const pending = ss.pendingRestoreVersion;
+    if (!ssRestored && pending !== undefined && pending !== height) await ss.clear();
+    const restored = scRestored && ssRestored;
+    return {
+      restored,
+      importSc: !scRestored,
+      importSs: !ssRestored,
+      resumeSs: !ssRestored && pending === height,
+      migrated: restored ? Math.min(sc ? sc.latestVersion : Number.MAX_SAFE_INTEGER, ss.latestVersion) : 0,
+    };
+  }
+
+  private async requireEmpty(height: number): Promise<TargetState> {
+    const { sc, ss } = this.options;
+    const used = (sc?.latestVersion ?? 0) > 0 || ss.latestVersion > 0 || ss.pendingRestoreVersion !== undefined;
+    if (used) {
+      throw new StoreError(
+        'ERR_IMPORT_NOT_EMPTY',
+        `cannot start a fresh migration at height ${height}: the v2 targets already hold data (SC ${sc?.latestVersion ?? '-'}, SS ${ss.latestVersion})`,
+        { details: { height, sc: sc?.latestVersion ?? null, ss: ss.latestVersion } },
+      );
+    }
+    if (sc) await sc.clear();
+    return { restored: false, importSc: sc !== null && sc !== undefined, importSs: true, resumeSs: false, migrated: 0 };
   }
 
   private claim(what: string): void {
@@ -124,33 +193,68 @@ export class MigrationManager {
    * every changeset committed to store/v1 after `version`, in order; each is acknowledged with a
    * `logged` event once durable. `done$` ends catch-up; if v2 then holds every logged version it
    * is verified and `switch` is the last event, and the snapshot lock passes to the new SC.
-   * A second concurrent start is a typed error.
+   * A second concurrent start is a typed error. By default an interrupted earlier run is resumed
+   * (see `targetState`); `resume: false` demands empty targets.
    */
-  start(version: number, commits$: Observable<VersionedChangeset>, done$: Observable<unknown>): Observable<MigrationEvent> {
+  start(
+    version: number,
+    commits$: Observable<VersionedChangeset>,
+    done$: Observable<unknown>,
+    options: { readonly resume?: boolean } = {},
+  ): Observable<MigrationEvent> {
     return defer(() => {
       checkVersion(version, 'migration height', 1);
       this.claim(`start a migration at height ${version}`);
       const { sc, ss, snapshots } = this.options;
       const source = this.rootSource;
-      this.logInfo('migration started', { height: version, sc: sc !== null && sc !== undefined });
-      return migrationPipeline({
-        height: version,
-        snapshot$: snapshots.createMigration(version),
-        commits$,
-        done$,
-        append: (entry) => from(this.log.append(entry)),
-        read: (v) => from(this.log.read(v)),
-        restore: restoreSinks({ height: version, sc: sc ?? null, ss, source, ...(this.options.batchSize ? { batchSize: this.options.batchSize } : {}) }),
-        apply: (entry) => this.apply(entry),
-        ...(sc && source ? { verify: (v: number) => from(verifyRoots(sc, source, v)) } : {}),
-        ...(this.options.progressIntervalMs === undefined ? {} : { progressIntervalMs: this.options.progressIntervalMs }),
-        ...(this.options.scheduler ? { scheduler: this.options.scheduler } : {}),
-      }).pipe(
+      const caller = this.options.logWrittenByCaller === true;
+      // Commits and the stop signal are taken from the very first moment: the inspection of the
+      // targets below is asynchronous, and a hot source must not lose what it emits meanwhile.
+      // The replay buffers only for those few reads; then the pipeline consumes it directly.
+      const early = new ReplaySubject<VersionedChangeset>();
+      const stopped = new ReplaySubject<unknown>(1);
+      const inputs = new Subscription();
+      inputs.add(commits$.subscribe(early));
+      inputs.add(done$.subscribe(stopped));
+      return from(Promise.all([options.resume === false ? this.requireEmpty(version) : this.targetState(version), this.log.latest()])).pipe(
+        concatMap(([state, logged]) => {
+          this.logInfo(state.restored ? 'migration resumed' : 'migration started', {
+            height: version,
+            sc: sc !== null && sc !== undefined,
+            migrated: state.migrated,
+            logged,
+          });
+          if (state.restored) this.migrated.next(state.migrated);
+          return migrationPipeline({
+            height: version,
+            snapshot$: snapshots.createMigration(version),
+            commits$: early,
+            done$: stopped,
+            append: (entry) => (caller ? of(undefined) : from(this.log.append(entry))),
+            read: (v) => from(this.log.read(v)),
+            restore: restoreSinks({
+              height: version,
+              sc: sc ?? null,
+              ss,
+              source,
+              importSc: state.importSc,
+              importSs: state.importSs,
+              resumeSs: state.resumeSs,
+              ...(this.options.batchSize ? { batchSize: this.options.batchSize } : {}),
+            }),
+            apply: (entry) => this.apply(entry),
+            ...(sc && source ? { verify: (v: number) => from(verifyRoots(sc, source, v)) } : {}),
+            ...(this.options.progressIntervalMs === undefined ? {} : { progressIntervalMs: this.options.progressIntervalMs }),
+            ...(this.options.scheduler ? { scheduler: this.options.scheduler } : {}),
+            ...(state.restored ? { resumeFrom: state.migrated } : {}),
+            initialLogged: logged,
+          });
+        }),
         tap({
           next: (event) => {
             if (event.type === 'restored') {
               this.restoredHeight = event.version;
-              this.migrated.next(event.version);
+              if (this.migrated.value < event.version) this.migrated.next(event.version);
             }
             if (event.type === 'switch') {
               snapshots.endMigration(sc ?? null);
@@ -161,6 +265,7 @@ export class MigrationManager {
         }),
         takeUntil(this.closed),
         finalize(() => {
+          inputs.unsubscribe();
           this.running = false;
         }),
       );

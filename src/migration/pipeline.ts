@@ -51,6 +51,13 @@ export interface PipelineEffects {
   /** Minimum time between progress events; default 250 ms. */
   readonly progressIntervalMs?: number;
   readonly scheduler?: SchedulerLike;
+  /**
+   * A resumed migration whose restore already finished: v2 holds every version up to this one, so
+   * the timeline starts with the catch-up from here (after `verify` of the height).
+   */
+  readonly resumeFrom?: number;
+  /** Highest version already in the durable log (a resumed migration); default the height. */
+  readonly initialLogged?: number;
 }
 
 /**
@@ -72,7 +79,7 @@ export interface PipelineEffects {
  */
 export function migrationPipeline(effects: PipelineEffects): Observable<MigrationEvent> {
   return defer(() => {
-    const latestLogged = new BehaviorSubject<number>(effects.height);
+    const latestLogged = new BehaviorSubject<number>(Math.max(effects.height, effects.initialLogged ?? 0));
     const stop = new ReplaySubject<void>(1);
     let restored = false;
     let migrated = 0;
@@ -80,7 +87,7 @@ export function migrationPipeline(effects: PipelineEffects): Observable<Migratio
 
     const logged$ = effects.commits$.pipe(
       // Versions the snapshot already holds may be fed (and logged) too; only later ones are applied.
-      checkVersionOrder(effects.height + 1, 1),
+      checkVersionOrder(latestLogged.value + 1, 1),
       logChangesets((entry) => effects.append(entry)),
       // The acknowledgement goes out first; then the catch-up loop learns of the new entry.
       concatMap((version) =>
@@ -106,22 +113,29 @@ export function migrationPipeline(effects: PipelineEffects): Observable<Migratio
       ignoreElements(),
     );
 
-    const restore$ = effects.snapshot$.pipe(
-      restoreSnapshot(effects.restore),
+    const resumed$ = defer(() => {
+      const verified = effects.verify ? effects.verify(effects.height).pipe(defaultIfEmpty(undefined), last()) : of(undefined);
+      return verified.pipe(
+        map(() => migrationEvent({ type: 'restored', version: effects.height, keys: 0, storeRoots: {} })),
+      );
+    });
+    const restoreOrResume$: Observable<MigrationEvent> =
+      effects.resumeFrom === undefined ? effects.snapshot$.pipe(restoreSnapshot(effects.restore)) : resumed$;
+    const restore$ = restoreOrResume$.pipe(
       tap((event) => {
         if (event.type === 'progress') totals = { items: event.items, keys: event.keys, bytes: event.bytes, storesDone: event.storesDone };
         if (event.type === 'restored') {
           restored = true;
-          migrated = event.version;
+          migrated = effects.resumeFrom ?? event.version;
         }
       }),
     );
-    const catchUp$ = applyLogged(effects.height + 1, {
+    const catchUp$ = defer(() => applyLogged(migrated + 1, {
       latest$: latestLogged,
       stop$: stop,
       read: (version) => effects.read(version),
       apply: (entry) => effects.apply(entry),
-    }).pipe(
+    })).pipe(
       concatMap((event) => {
         if (event.type !== 'applied') return of(event);
         migrated = event.version;

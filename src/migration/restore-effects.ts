@@ -45,30 +45,51 @@ export function restoreSinks(options: {
   readonly ss: StorageStore;
   readonly source: RootSource | undefined;
   readonly batchSize?: number;
+  /** False when the SC already holds the restored height (a resumed migration): only verify it. */
+  readonly importSc?: boolean;
+  /** Continue the SS restore an earlier run left unfinished, skipping the pairs it made durable. */
+  readonly resumeSs?: boolean;
+  /** False when the SS already holds the restored height (a resumed migration). */
+  readonly importSs?: boolean;
 }): RestoreSinks {
   const { height, sc, ss } = options;
+  const importSc = sc !== null && (options.importSc ?? true);
   let restorer: MultiTreeRestorer | undefined;
   let writer: Promise<RestoreWriter> | undefined;
-  const getWriter = (): Promise<RestoreWriter> => (writer ??= ss.beginRestore(height));
+  let skip: number | undefined;
+  const getWriter = (): Promise<RestoreWriter> =>
+    (writer ??= (options.resumeSs ? ss.resumeRestore(height) : ss.beginRestore(height)).then((w) => {
+      skip = w.resumedKeys;
+      return w;
+    }));
   const getRestorer = (): MultiTreeRestorer => (restorer ??= new MultiTreeRestorer(sc!.multi, height));
 
-  const importSc = (items: readonly SnapshotItem[]): Observable<unknown> =>
+  const importIntoSc = (items: readonly SnapshotItem[]): Observable<unknown> =>
     defer(async () => {
       const target = getRestorer();
       for (const item of items) await target.add(item);
     });
+  const importSs = options.importSs ?? true;
   const writeSs = (leaves: readonly RestoredLeaf[]): Observable<unknown> =>
     defer(async () => {
+      if (!importSs) return;
       const w = await getWriter();
-      for (const leaf of leaves) w.add(leaf.storeKey, leaf.key, leaf.value);
+      let start = 0;
+      // The snapshot order is deterministic, so the first `skip` leaves are exactly the pairs the
+      // interrupted run already made durable.
+      if (skip! > 0) {
+        start = Math.min(skip!, leaves.length);
+        skip! -= start;
+      }
+      for (let i = start; i < leaves.length; i++) w.add(leaves[i]!.storeKey, leaves[i]!.key, leaves[i]!.value);
       if (w.needsFlush) await w.flush();
     });
   const finish = (totals: RestoreTotals): Observable<RestoredEvent> =>
     defer(async () => {
       // SC and SS are recorded in parallel; each writes its latest version last.
-      await Promise.all([sc ? getRestorer().finish() : undefined, getWriter().then((w) => w.commit())]);
+      await Promise.all([importSc ? getRestorer().finish() : undefined, importSs ? getWriter().then((w) => w.commit()) : undefined]);
       const storeRoots = sc && options.source ? await verifyRoots(sc, options.source, height) : {};
       return migrationEvent({ type: 'restored', version: height, keys: totals.keys, storeRoots });
     });
-  return { ...(sc ? { sc: importSc } : {}), ss: writeSs, finish, ...(options.batchSize ? { batchSize: options.batchSize } : {}) };
+  return { ...(importSc ? { sc: importIntoSc } : {}), ss: writeSs, finish, ...(options.batchSize ? { batchSize: options.batchSize } : {}) };
 }

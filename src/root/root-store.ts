@@ -1,4 +1,4 @@
-import { type Observable, Subject, type Subscription } from 'rxjs';
+import { type Observable, ReplaySubject, Subject, type Subscription } from 'rxjs';
 import { utf8 } from '../core/bytes.js';
 import { StoreError } from '../core/errors.js';
 import type { Changeset, VersionedChangeset } from '../core/changeset.js';
@@ -13,7 +13,8 @@ import { LegacyStore } from '../v1/legacy-store.js';
 import { SnapshotManager } from '../snapshots/snapshot-manager.js';
 import type { MigrationEvent } from '../migration/events.js';
 import { MigrationManager, type MigrationLogger } from '../migration/migration-manager.js';
-import { clearMigrationRecordOp, migrationRecordOp, readMigrationRecord, type MigrationRecord } from './migration-record.js';
+import { ChangesetLog } from '../migration/changeset-log.js';
+import { migrationRecordOp, readMigrationRecord, type MigrationRecord } from './migration-record.js';
 
 /** Options of {@link RootStore.open}. */
 export interface RootStoreOptions {
@@ -50,9 +51,14 @@ export interface QueryResult {
   readonly proof?: StoreProof;
 }
 
+/** Events replayed to late subscribers of `events$`. */
+const EVENT_REPLAY = 128;
 const SC_PREFIX = utf8('sc/');
 const SS_PREFIX = utf8('ss/');
-const LOG_PREFIX = utf8('log/');
+/** The migration's changeset log lives in store/v1's database, written in each v1 commit batch. */
+const MIGRATION_LOG_PREFIX = utf8('rxsm/log/');
+/** After the switch, the last changeset is logged in its commitment batch until the SS has it. */
+const POST_SWITCH_LOG_PREFIX = utf8('log/');
 const ROOT_PREFIX = utf8('root/');
 
 /**
@@ -64,7 +70,9 @@ const ROOT_PREFIX = utf8('root/');
  */
 export class RootStore {
   private phaseNow: RootPhase = 'v1';
-  private readonly eventsSubject = new Subject<RootStoreEvent>();
+  // A bounded replay, so a subscriber that attaches right after `open()` still sees a start or a
+  // failure that happened during it.
+  private readonly eventsSubject = new ReplaySubject<RootStoreEvent>(EVENT_REPLAY);
   private tail: Promise<unknown> = Promise.resolve();
   private latest: number;
   private migration: MigrationRun | undefined;
@@ -72,7 +80,7 @@ export class RootStore {
   private record: MigrationRecord | undefined;
   private closed = false;
 
-  /** Migration and switch events (hot: subscribe before the migration starts to see all). */
+  /** Migration and switch events; the last few are replayed to a new subscriber. */
   readonly events$: Observable<RootStoreEvent> = this.eventsSubject.asObservable();
 
   private constructor(
@@ -88,8 +96,9 @@ export class RootStore {
 
   /**
    * Opens store/v1 and the store/v2 targets. A durable record tells whether a previous run
-   * switched (then store/v2 serves at once) or was interrupted mid-migration (then the partial
-   * store/v2 is wiped, never read, and the migration starts again on the next load).
+   * switched (then store/v2 serves at once, after giving the SS a changeset a crash may have kept
+   * from it) or was interrupted mid-migration (then, with `migrate`, the migration resumes from what
+   * store/v2 durably holds; store/v2 is never read before the switch).
    */
   static async open(options: RootStoreOptions): Promise<RootStore> {
     const v1 = await LegacyStore.open(options.v1.db, {
@@ -99,13 +108,7 @@ export class RootStore {
     const storeKeys = v1.storeKeys;
     const withSc = options.v2.sc ?? true;
     const meta = new Namespace(options.v2.db, ROOT_PREFIX);
-    let record = await readMigrationRecord(meta);
-    if (record?.status === 'migrating') {
-      // Interrupted mid-migration: the partial store/v2 is never read; wipe it and start over.
-      await Promise.all([SC_PREFIX, SS_PREFIX, LOG_PREFIX].map((prefix) => new Namespace(options.v2.db, prefix).clear()));
-      await meta.write([clearMigrationRecordOp(meta)]);
-      record = undefined;
-    }
+    const record = await readMigrationRecord(meta);
     const sc = withSc ? await CommitStore.open(options.v2.db, { storeKeys, prefix: SC_PREFIX }) : null;
     const ss = await StorageStore.open(options.v2.db, { prefix: SS_PREFIX, storeKeys });
     const root = new RootStore(options, v1, sc, ss, meta);
@@ -113,7 +116,12 @@ export class RootStore {
     if (record?.status === 'switched') {
       root.phaseNow = 'switched';
       root.latest = sc?.latestVersion ?? v1.latestVersion;
+      await root.completeSsFromLog();
       if (options.retainV1 === false && withSc) root.v1 = undefined;
+    } else if (record?.status === 'migrating' && options.migrate) {
+      // Interrupted mid-migration: store/v2 is not read until the switch; the migration resumes
+      // from what the targets durably hold and replays the log, which holds every later commit.
+      root.startMigration(record.height, true);
     }
     if (options.migrate) await root.loadVersion();
     return root;
@@ -160,10 +168,39 @@ export class RootStore {
     if (version === 0) throw new StoreError('ERR_STATE', 'cannot migrate an empty store/v1: commit a version first');
     this.record = { status: 'migrating', height: version };
     await this.meta.write([migrationRecordOp(this.meta, this.record)]);
+    this.startMigration(version, false);
+  }
+
+  private startMigration(height: number, resume: boolean): void {
     this.phaseNow = 'migrating';
-    this.migration = new MigrationRun(this, version);
-    this.emit({ type: 'migrationStarted', height: version });
+    this.migration = new MigrationRun(this, height, resume);
+    this.emit({ type: 'migrationStarted', height });
     this.migration.start();
+  }
+
+  /** The log of changesets that must reach the SS after the switch (in the commitment's database). */
+  private get postSwitchLog(): ChangesetLog {
+    return this.sc ? new ChangesetLog(new Namespace(this.options.v2.db, POST_SWITCH_LOG_PREFIX)) : this.migrationLog;
+  }
+
+  /** The migration's changeset log, in store/v1's database. */
+  get migrationLog(): ChangesetLog {
+    return new ChangesetLog(new Namespace(this.options.v1.db, MIGRATION_LOG_PREFIX));
+  }
+
+  /** After a crash between a post-switch commitment write and its SS write: give the SS what it missed. */
+  private async completeSsFromLog(): Promise<void> {
+    const log = this.postSwitchLog;
+    const last = await log.latest();
+    for (let v = this.ss.latestVersion + 1; v <= last && v <= this.latest; v++) {
+      const entry = await log.read(v);
+      if (entry === undefined) {
+        throw new StoreError('ERR_VERSION_GAP', `the SS is at ${this.ss.latestVersion} but the log has no changeset ${v}`, {
+          details: { expected: v },
+        });
+      }
+      await this.ss.applyChangeset(v, entry.changeset);
+    }
   }
 
   /** Store upgrades are refused while migrating (Go: "cannot upgrade while migrating"). */
@@ -201,20 +238,37 @@ export class RootStore {
       this.latest = version;
       return hash;
     }
-    const info = await this.v1!.commit(changeset);
+    if (this.phaseNow !== 'migrating') {
+      const info = await this.v1!.commit(changeset);
+      this.latest = version;
+      return commitInfoHash(info.storeInfos);
+    }
+    // The log entry becomes durable in the same batch as the store/v1 commit: a crash can never
+    // leave a committed version that the migration does not know about.
+    const entry = { version, changeset };
+    const info = await this.v1!.commit(changeset, [this.migrationLog.entryOp(entry)]);
     this.latest = version;
-    if (this.phaseNow === 'migrating') await this.migration!.forward({ version, changeset });
+    await this.migration!.forward(entry);
     return commitInfoHash(info.storeInfos);
   }
 
+  /**
+   * A post-switch commit: the commitment (new SC, or store/v1's trees for an SS-only migration —
+   * Go closed them first and kept using them) with the changeset logged in the same batch, then
+   * the SS. A crash in between is repaired from the log on the next open.
+   */
   private async commitV2(version: number, changeset: Changeset): Promise<Uint8Array> {
     const { sc, ss } = this;
+    const log = this.postSwitchLog;
+    const logOps = [log.entryOp({ version, changeset }), log.deleteOp(version - 1)];
+    let info;
     if (sc) {
-      const [info] = await Promise.all([sc.writeChangeset(changeset).then(() => sc.commit(version)), ss.applyChangeset(version, changeset)]);
-      return commitInfoHash(info.storeInfos);
+      await sc.writeChangeset(changeset);
+      info = await sc.commit(version, logOps);
+    } else {
+      info = await this.v1!.commit(changeset, logOps);
     }
-    // SS-only: store/v1's trees stay the commitment (Go closed them first and kept using them).
-    const [info] = await Promise.all([this.v1!.commit(changeset), ss.applyChangeset(version, changeset)]);
+    await ss.applyChangeset(version, changeset);
     return commitInfoHash(info.storeInfos);
   }
 
@@ -226,6 +280,8 @@ export class RootStore {
     this.record = { status: 'switched', height: run.height, switchedAt: version };
     await this.meta.write([migrationRecordOp(this.meta, this.record)]);
     this.phaseNow = 'switched';
+    // Everything in the migration log is applied now.
+    await this.migrationLog.trim(this.latest);
     if (this.options.retainV1 === false && this.sc) this.v1 = undefined;
     this.emit({ type: 'switched', version, height: run.height });
   }
@@ -322,11 +378,14 @@ class MigrationRun {
   constructor(
     private readonly root: RootStore,
     readonly height: number,
+    /** Continue an interrupted run (its durable record said "migrating") instead of starting fresh. */
+    private readonly resume: boolean,
   ) {
     const { v1, sc, ss, options } = root.migrationParts;
     this.manager = new MigrationManager({
-      db: options.v2.db,
-      logPrefix: LOG_PREFIX,
+      db: options.v1.db,
+      logPrefix: MIGRATION_LOG_PREFIX,
+      logWrittenByCaller: true,
       snapshots: new SnapshotManager(v1, options.batchSize ? { batchSize: options.batchSize } : {}),
       ss,
       sc,
@@ -339,7 +398,7 @@ class MigrationRun {
   }
 
   start(): void {
-    this.subscription = this.manager.start(this.height, this.commits, this.done).subscribe({
+    this.subscription = this.manager.start(this.height, this.commits, this.done, { resume: this.resume }).subscribe({
       next: (event) => {
         if (event.type === 'restored') this.restored = true;
         if (event.type === 'switch') this.switched = true;

@@ -1,0 +1,120 @@
+import { toHex, utf8 } from '../core/bytes.js';
+import type { LevelDb } from '../db/level-db.js';
+import { Namespace } from '../db/namespace.js';
+import { CommitStore } from '../commitment/commit-store.js';
+import { StorageStore } from '../storage/storage-store.js';
+import { LegacyStore } from '../v1/legacy-store.js';
+import { ChangesetLog } from '../migration/changeset-log.js';
+import { closeAll, describeRecord, detectKind, openExisting, readV1Head, readV2Head, storeKeysOf, V2_LAYOUT } from './databases.js';
+import { CliError, EXIT } from './errors.js';
+import { table, type Output } from './output.js';
+
+interface StoreRow {
+  readonly name: string;
+  readonly keys: number;
+  readonly rootHash: string;
+}
+
+/**
+ * Describes a database: a store/v1 `application.db` (stores, latest and earliest versions, key
+ * counts, root hashes, app hash) or a store/v2 database in the root store layout (migration record,
+ * SC versions and roots, SS versions and any unfinished restore, changeset log).
+ */
+export async function runInspect(path: string, output: Output): Promise<number> {
+  let db: LevelDb | undefined;
+  try {
+    db = await openExisting(path, 'database');
+    const kind = await detectKind(db);
+    if (kind === 'store/v1') await inspectV1(db, path, output);
+    else if (kind === 'store/v2') await inspectV2(db, path, output);
+    else {
+      throw new CliError(
+        `${path} is neither a store/v1 application.db (no s/latest) nor a store/v2 database (no root/migration, sc/c/latest or ss/m/latest)`,
+      );
+    }
+    return EXIT.ok;
+  } finally {
+    await closeAll(db);
+  }
+}
+
+async function storeRows(multi: LegacyStore | CommitStore, stores: readonly string[], version: number): Promise<StoreRow[]> {
+  const rows: StoreRow[] = [];
+  for (const name of stores) {
+    const tree = await multi.multi.tree(name).getImmutable(version);
+    rows.push({ name, keys: tree.size, rootHash: toHex(tree.hash) });
+  }
+  return rows;
+}
+
+function storeTable(rows: readonly StoreRow[]): string {
+  return table(
+    ['store', 'keys', 'root hash'],
+    rows.map((r) => [r.name, r.keys.toLocaleString('en-US'), r.rootHash]),
+  );
+}
+
+async function inspectV1(db: LevelDb, path: string, output: Output): Promise<void> {
+  const head = await readV1Head(db, path);
+  const stores = storeKeysOf(head.commitInfo);
+  const v1 = await LegacyStore.open(db, { storeKeys: stores });
+  const earliest = await v1.earliestVersion();
+  const rows = await storeRows(v1, stores, head.latest);
+  const appHash = toHex(await v1.appHash(head.latest));
+  output.text(`${path}: store/v1 application.db`);
+  output.text(`  latest version   ${head.latest}`);
+  output.text(`  earliest version ${earliest}`);
+  output.text(`  app hash         ${appHash}`);
+  output.text('');
+  output.text(storeTable(rows));
+  output.summary({ command: 'inspect', path, kind: 'store/v1', latestVersion: head.latest, earliestVersion: earliest, appHash, stores: rows });
+}
+
+async function inspectV2(db: LevelDb, path: string, output: Output): Promise<void> {
+  const head = await readV2Head(db);
+  let sc: { latestVersion: number; earliestVersion: number; appHash: string; stores: StoreRow[] } | undefined;
+  if (head.scLatest > 0 && head.scCommitInfo !== undefined) {
+    const stores = storeKeysOf(head.scCommitInfo);
+    const store = await CommitStore.open(db, { storeKeys: stores, prefix: V2_LAYOUT.sc });
+    sc = {
+      latestVersion: head.scLatest,
+      earliestVersion: await store.earliestVersion(),
+      appHash: toHex(await store.appHash(head.scLatest)),
+      stores: await storeRows(store, stores, head.scLatest),
+    };
+  }
+  const ssStore = await StorageStore.open(db, { prefix: V2_LAYOUT.ss });
+  const ss = {
+    latestVersion: ssStore.latestVersion,
+    earliestVersion: ssStore.earliestVersion,
+    ...(ssStore.pendingRestoreVersion === undefined ? {} : { pendingRestoreVersion: ssStore.pendingRestoreVersion }),
+  };
+  await ssStore.close();
+  const log = new ChangesetLog(new Namespace(db, utf8(V2_LAYOUT.log)));
+  const logLatest = await log.latest();
+  const logFirst = await log.first();
+  const changesetLog = logLatest === 0 ? { entries: false } : { entries: true, first: logFirst, latest: logLatest };
+
+  output.text(`${path}: store/v2 database (root store layout)`);
+  output.text(`  migration record ${describeRecord(head.record)}`);
+  if (sc) {
+    output.text(`  SC               versions ${sc.earliestVersion}..${sc.latestVersion}, app hash ${sc.appHash}`);
+  } else output.text('  SC               none');
+  const pending = ss.pendingRestoreVersion === undefined ? '' : `, unfinished restore at ${ss.pendingRestoreVersion}`;
+  output.text(`  SS               latest ${ss.latestVersion}, earliest ${ss.earliestVersion}${pending}`);
+  output.text(`  changeset log    ${changesetLog.entries ? `versions ${logFirst}..${logLatest}` : 'empty'}`);
+  if (sc) {
+    output.text('');
+    output.text(storeTable(sc.stores));
+  }
+  output.summary({
+    command: 'inspect',
+    path,
+    kind: 'store/v2',
+    migration: head.record ?? null,
+    ...(sc ? { latestVersion: sc.latestVersion, earliestVersion: sc.earliestVersion, appHash: sc.appHash, stores: sc.stores } : {}),
+    sc: sc ? { latestVersion: sc.latestVersion, earliestVersion: sc.earliestVersion } : null,
+    ss,
+    changesetLog,
+  });
+}

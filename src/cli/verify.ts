@@ -1,0 +1,108 @@
+import { toHex } from '../core/bytes.js';
+import type { LevelDb } from '../db/level-db.js';
+import { commitInfoHash } from '../commitment/commit-info.js';
+import { CommitStore } from '../commitment/commit-store.js';
+import { LegacyStore } from '../v1/legacy-store.js';
+import { closeAll, openExisting, readV1CommitInfo, readV1Head, readV2Head, storeKeysOf, V2_LAYOUT } from './databases.js';
+import { CliError, EXIT } from './errors.js';
+import { table, type Output } from './output.js';
+
+/** Options of `rx-store-migration verify`. */
+export interface VerifyOptions {
+  readonly v1: string;
+  readonly v2: string;
+  /** Version to compare; default the latest version of the store/v2 SC. */
+  readonly height?: number;
+}
+
+/** One store's comparison. */
+export interface StoreComparison {
+  readonly store: string;
+  readonly v1: string | null;
+  readonly v2: string | null;
+  readonly match: boolean;
+}
+
+/**
+ * Compares a store/v1 database with a store/v2 database (root store layout) at one version: every
+ * store's root hash (store/v1's tree against the new SC's tree) and the app hash. Exit 0 when
+ * everything matches, 1 on any difference (a store missing on one side included).
+ */
+export async function runVerify(options: VerifyOptions, output: Output): Promise<number> {
+  const started = performance.now();
+  let v1db: LevelDb | undefined;
+  let v2db: LevelDb | undefined;
+  try {
+    v1db = await openExisting(options.v1, 'store/v1 database');
+    const v1head = await readV1Head(v1db, options.v1);
+    v2db = await openExisting(options.v2, 'store/v2 database');
+    const v2head = await readV2Head(v2db);
+    if (v2head.scLatest === 0 || v2head.scCommitInfo === undefined) {
+      throw new CliError(`${options.v2} has no store/v2 State Commitment (no ${V2_LAYOUT.sc}c/latest): nothing to verify`);
+    }
+    const height = options.height ?? v2head.scLatest;
+    if (height > v2head.scLatest) {
+      throw new CliError(`version ${height} not found: it is above the latest version ${v2head.scLatest} of the store/v2 SC in ${options.v2}`);
+    }
+    if (height > v1head.latest) {
+      throw new CliError(`version ${height} not found: it is above the latest version ${v1head.latest} of ${options.v1}`);
+    }
+    const v1Info = await readV1CommitInfo(v1db, height);
+    if (v1Info === undefined) throw new CliError(`version ${height} not found: ${options.v1} has no commit info s/${height}`);
+    const v1Stores = storeKeysOf(v1Info);
+    const v2Stores = storeKeysOf(v2head.scCommitInfo);
+    const sc = await CommitStore.open(v2db, { storeKeys: v2Stores, prefix: V2_LAYOUT.sc });
+    const scEarliest = await sc.earliestVersion();
+    if (height < scEarliest) {
+      throw new CliError(`version ${height} not found: the store/v2 SC in ${options.v2} begins at version ${scEarliest}`);
+    }
+    const v1 = await LegacyStore.open(v1db, { storeKeys: v1Stores });
+    const names = [...new Set([...v1Stores, ...v2Stores])].sort();
+    const rows: StoreComparison[] = [];
+    for (const store of names) {
+      const a = v1Stores.includes(store) ? toHex(await v1.storeRoot(store, height)) : null;
+      const b = v2Stores.includes(store) ? toHex(await sc.storeRoot(store, height)) : null;
+      const row = { store, v1: a, v2: b, match: a !== null && a === b };
+      rows.push(row);
+      output.event('store', { height, ...row });
+    }
+    const v1App = toHex(commitInfoHash(v1Info.storeInfos));
+    const v2App = toHex(await sc.appHash(height));
+    const appMatch = v1App === v2App;
+    output.event('appHash', { height, v1: v1App, v2: v2App, match: appMatch });
+    const verified = appMatch && rows.every((r) => r.match);
+
+    output.text(`verify store/v1 ${options.v1} against store/v2 ${options.v2} at version ${height}`);
+    output.text('');
+    output.text(
+      table(
+        ['store', 'store/v1 root', 'store/v2 SC root', 'match'],
+        [
+          ...rows.map((r) => [r.store, r.v1 ?? '(missing)', r.v2 ?? '(missing)', r.match ? 'yes' : 'NO']),
+          ['app hash', v1App, v2App, appMatch ? 'yes' : 'NO'],
+        ],
+      ),
+    );
+    output.text('');
+    if (!verified) {
+      const bad = rows.find((r) => !r.match);
+      const cause = bad
+        ? bad.v1 === null || bad.v2 === null
+          ? `store ${bad.store} is missing in ${bad.v1 === null ? 'store/v1' : 'store/v2'}`
+          : `store ${bad.store} root differs`
+        : 'the app hash differs';
+      output.info(`verification failed at version ${height}: ${cause}`);
+    }
+    output.summary({
+      command: 'verify',
+      height,
+      verified,
+      appHash: { v1: v1App, v2: v2App, match: appMatch },
+      stores: rows,
+      durationMs: Math.round(performance.now() - started),
+    });
+    return verified ? EXIT.ok : EXIT.mismatch;
+  } finally {
+    await closeAll(v1db, v2db);
+  }
+}
