@@ -142,6 +142,11 @@ export class RootStore {
     return this.phaseNow === 'migrating';
   }
 
+  /** Highest version store/v2 holds while migrating (0 before the restore finished). */
+  get migratedVersion(): number {
+    return this.migration?.migratedVersion ?? (this.phaseNow === 'switched' ? this.latest : 0);
+  }
+
   /** The height the migration started at (after a switch: where store/v2 history begins). */
   get migrationHeight(): number | undefined {
     return this.migration?.height ?? this.record?.height;
@@ -424,6 +429,10 @@ class MigrationRun {
   private releaseAcks(): void {
     for (const ack of this.acks.values()) ack();
     this.acks.clear();
+  }
+
+  get migratedVersion(): number {
+    return this.manager.migratedVersion;
   }
 
   /** True when v2 holds every version up to `version` (the last committed one). */
