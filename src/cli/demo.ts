@@ -166,6 +166,7 @@ export async function runDemo(options: DemoOptions, output: Output, signal: Abor
     await v1db.close();
     v1db = undefined;
     const buildMs = performance.now() - buildStarted;
+    view.finish();
     output.info(`built store/v1: ${written.toLocaleString('en-US')} keys in ${buildBlocks} blocks (height ${height}) in ${(buildMs / 1000).toFixed(1)} s`);
     output.event('built', { height, keys: written, blocks: buildBlocks, appHash: builtHash, ms: Math.round(buildMs) });
 
@@ -192,9 +193,13 @@ export async function runDemo(options: DemoOptions, output: Output, signal: Abor
       if (event.type === 'migrationFailed') failure = event.error;
     };
     root = await RootStore.open({ v1: { db: v1db, storeKeys: stores }, v2: { db: v2db }, migrate: true, progressIntervalMs: 200 });
-    // `open` started the migration and emitted `migrationStarted` before anyone could subscribe.
-    handle({ type: 'migrationStarted', height: root.migrationHeight ?? height });
-    subscription = root.events$.subscribe(handle);
+    let sawStart = false;
+    subscription = root.events$.subscribe((event) => {
+      if (event.type === 'migrationStarted') sawStart = true;
+      handle(event);
+    });
+    // `open` started the migration: if `events$` did not replay its start, note it here.
+    if (!sawStart) handle({ type: 'migrationStarted', height: root.migrationHeight ?? height });
 
     let version = height;
     let blocksWhileMigrating = 0;
@@ -269,6 +274,7 @@ export async function runDemo(options: DemoOptions, output: Output, signal: Abor
     const chainOk = appHashMismatches.length === 0 && shadowLatest === toHex(lastAppHash) && root.latestVersion === shadow.latestVersion;
     const verified = switched !== undefined && chainOk && valueMismatchCount === 0 && proofMismatches === 0;
     const verifyMs = performance.now() - verifyStarted;
+    view.finish();
     view.stop();
     output.event('verified', { verified, keysVerified: checked, valueMismatches: valueMismatchCount, appHashesChecked, appHashMismatches, proofsChecked });
     if (!verified) {

@@ -13,7 +13,9 @@ export class ProgressView {
   private phaseName = '';
   private phaseStart = 0;
   private startValue = 0;
+  private value = 0;
   private unit = 'keys';
+  private stopped = false;
 
   constructor(private readonly output: Output) {
     if (!output.interactive) return;
@@ -30,8 +32,10 @@ export class ProgressView {
       },
       cliProgress.Presets.shades_classic,
     );
+    // Lines printed while a bar is drawn go above it (each clears its terminal line first).
     output.setMessageHook((line) => {
-      this.multi?.log(`${line}\n`);
+      if (this.stopped) return false;
+      for (const part of line.split('\n')) this.multi?.log(`\x1b[2K${part}\n`);
       return true;
     });
   }
@@ -41,41 +45,67 @@ export class ProgressView {
     return this.phaseName;
   }
 
-  /** Starts a bar for `phase` with `total` units below the previous ones. */
+  /**
+   * Starts a bar for `phase` with `total` units. The previous phase's bar is replaced by a
+   * permanent line saying how much it did, how fast.
+   */
   start(phase: string, total: number, unit = 'keys', startValue = 0): void {
-    if (!this.multi) return;
-    // The finished phases' bars stay on screen above the new one.
+    if (!this.multi || this.stopped) return;
+    this.finishBar();
     this.phaseName = phase;
     this.phaseStart = performance.now();
     this.startValue = startValue;
+    this.value = startValue;
     this.unit = unit;
     this.bar = this.multi.create(Math.max(total, 1), startValue, { phase: phase.padEnd(8), speed: '0', unit, detail: '' });
   }
 
   /** Moves the bar to `value` (and optionally a new total or a short detail text). */
   update(value: number, options: { total?: number; detail?: string } = {}): void {
-    if (!this.bar) return;
+    if (!this.bar || this.stopped) return;
     if (options.total !== undefined) this.bar.setTotal(Math.max(options.total, 1));
-    const seconds = (performance.now() - this.phaseStart) / 1000;
-    const speed = seconds > 0 ? Math.round((value - this.startValue) / seconds) : 0;
-    this.bar.update(value, { speed: speed.toLocaleString('en-US'), unit: this.unit, detail: options.detail ?? '' });
+    this.value = value;
+    this.bar.update(value, { speed: this.speed().toLocaleString('en-US'), unit: this.unit, detail: options.detail ?? '' });
   }
 
-  /** Removes the bar and gives stderr back. */
+  /** Ends the last phase and gives stderr back (idempotent). */
   stop(): void {
-    if (!this.multi) return;
+    if (!this.multi || this.stopped) return;
+    this.finishBar();
+    this.multi.update();
     this.multi.stop();
-    this.output.setMessageHook(undefined);
+    this.stopped = true;
+  }
+
+  private speed(): number {
+    const seconds = (performance.now() - this.phaseStart) / 1000;
+    return seconds > 0 ? Math.round((this.value - this.startValue) / seconds) : 0;
+  }
+
+  /** Ends the current phase's bar (replaced by its one-line result). */
+  finish(): void {
+    if (!this.stopped) this.finishBar();
+  }
+
+  private finishBar(): void {
+    if (!this.multi || !this.bar) return;
+    const seconds = (performance.now() - this.phaseStart) / 1000;
+    const done = (this.value - this.startValue).toLocaleString('en-US');
+    this.multi.log(`\x1b[2K ${this.phaseName.padEnd(8)} done: ${done} ${this.unit} in ${seconds.toFixed(1)} s (${this.speed().toLocaleString('en-US')} ${this.unit}/s)\n`);
+    this.multi.remove(this.bar);
+    this.bar = undefined;
   }
 }
 
 /**
  * Feeds a {@link ProgressView} from the root store's (or a MigrationManager's) events: restore
- * progress against the known number of keys, then the replay lag, and a line per milestone.
+ * progress against the known number of keys, then the replay of the logged blocks, and a line per
+ * milestone.
  */
 export class MigrationProgress {
-  private maxLag = 0;
-  private replayFrom = 0;
+  private height = 0;
+  private latestLogged = 0;
+  private restored = false;
 
   constructor(
     private readonly view: ProgressView,
@@ -86,41 +116,53 @@ export class MigrationProgress {
   next(event: RootStoreEvent): void {
     switch (event.type) {
       case 'migrationStarted':
+        this.height = event.height;
+        this.latestLogged = Math.max(this.latestLogged, event.height);
+        this.view.finish();
         this.output.info(`migration started at height ${event.height}`);
         this.view.start('restore', this.totalKeys);
         break;
       case 'progress':
-        if (event.phase === 'restore') {
-          if (this.view.phase !== 'restore') this.view.start('restore', this.totalKeys);
-          this.view.update(event.keys, { total: Math.max(this.totalKeys, event.keys) });
-        } else {
-          if (this.view.phase !== 'replay') {
-            this.maxLag = Math.max(event.lag, 1);
-            this.view.start('replay', this.maxLag, 'blocks');
-          }
-          this.maxLag = Math.max(this.maxLag, event.lag);
-          this.view.update(this.maxLag - event.lag, { total: this.maxLag, detail: `lag ${event.lag} (${event.phase})` });
-        }
+        if (event.phase === 'restore') this.view.update(event.keys, { total: Math.max(this.totalKeys, event.keys) });
+        break;
+      case 'logged':
+        this.latestLogged = Math.max(this.latestLogged, event.version);
+        if (this.restored) this.view.update(this.applied(), { total: this.latestLogged - this.height });
         break;
       case 'restored':
-        this.replayFrom = event.version;
+        this.restored = true;
+        this.height = event.version;
         this.view.update(event.keys, { total: event.keys });
+        this.view.finish();
         this.output.info(`restored ${event.keys.toLocaleString('en-US')} keys at height ${event.version}; store roots verified against store/v1`);
+        this.view.start('replay', Math.max(this.latestLogged - this.height, 1), 'blocks');
+        break;
+      case 'applied':
+        this.appliedVersion = event.version;
+        this.view.update(this.applied(), { total: this.latestLogged - this.height, detail: `lag ${this.latestLogged - event.version}` });
         break;
       case 'caughtUp':
-        if (this.view.phase === 'replay') this.view.update(this.maxLag, { detail: 'caught up' });
+        this.view.update(this.applied(), { detail: 'caught up' });
         break;
       case 'switch':
-        this.output.info(`caught up at version ${event.version} (replayed ${Math.max(event.version - this.replayFrom, 0)} blocks); switching`);
+        this.view.finish();
+        this.output.info(`caught up at version ${event.version} (replayed ${Math.max(event.version - this.height, 0)} blocks); switching`);
         break;
       case 'switched':
         this.output.info(`switched: version ${event.version} and later are served by store/v2`);
         break;
       case 'migrationFailed':
+        this.view.finish();
         this.output.info('migration failed');
         break;
       default:
         break;
     }
+  }
+
+  private appliedVersion = 0;
+
+  private applied(): number {
+    return Math.max(this.appliedVersion - this.height, 0);
   }
 }

@@ -201,6 +201,9 @@ export class MultiTree {
       return info;
     } catch (error) {
       for (const s of staged) s.abort();
+      // The version was not written: drop its changes too, so a retry starts from the last
+      // committed state instead of applying the same changeset on top of itself.
+      this.rollback();
       throw error;
     }
   }

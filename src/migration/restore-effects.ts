@@ -91,5 +91,16 @@ export function restoreSinks(options: {
       const storeRoots = sc && options.source ? await verifyRoots(sc, options.source, height) : {};
       return migrationEvent({ type: 'restored', version: height, keys: totals.keys, storeRoots });
     });
-  return { ...(importSc ? { sc: importIntoSc } : {}), ss: writeSs, finish, ...(options.batchSize ? { batchSize: options.batchSize } : {}) };
+  const abandon = (): void => {
+    // Leave what is durable for a resume: the SS keeps its checkpoint, the SC is re-imported.
+    restorer?.abort();
+    void writer?.then((w) => w.suspend()).catch(() => undefined);
+  };
+  return {
+    ...(importSc ? { sc: importIntoSc } : {}),
+    ss: writeSs,
+    finish,
+    abandon,
+    ...(options.batchSize ? { batchSize: options.batchSize } : {}),
+  };
 }

@@ -208,6 +208,20 @@ export class RootStore {
     }
   }
 
+  /**
+   * Restarts a failed migration (for example after a disk error): it resumes from what store/v2
+   * durably holds. `ERR_STATE` unless the migration failed.
+   */
+  async retryMigration(): Promise<void> {
+    this.assertOpen();
+    if (this.phaseNow !== 'failed' || this.record?.status !== 'migrating') {
+      throw new StoreError('ERR_STATE', `cannot retry: the migration has not failed (phase ${this.phaseNow})`);
+    }
+    await this.tail;
+    await this.migration?.stop();
+    this.startMigration(this.record.height, true);
+  }
+
   /** Store upgrades are refused while migrating (Go: "cannot upgrade while migrating"). */
   async loadVersionAndUpgrade(version: number, upgrades: { readonly added?: readonly string[]; readonly deleted?: readonly string[] }): Promise<void> {
     if (this.isMigrating) throw new StoreError('ERR_STATE', 'cannot upgrade while migrating');
@@ -243,17 +257,18 @@ export class RootStore {
       this.latest = version;
       return hash;
     }
-    if (this.phaseNow !== 'migrating') {
+    if (this.record?.status !== 'migrating') {
       const info = await this.v1!.commit(changeset);
       this.latest = version;
       return commitInfoHash(info.storeInfos);
     }
     // The log entry becomes durable in the same batch as the store/v1 commit: a crash can never
-    // leave a committed version that the migration does not know about.
+    // leave a committed version that the migration does not know about. A failed migration keeps
+    // logging too, so that a retry (or the next start) finds every version.
     const entry = { version, changeset };
     const info = await this.v1!.commit(changeset, [this.migrationLog.entryOp(entry)]);
     this.latest = version;
-    await this.migration!.forward(entry);
+    if (this.phaseNow === 'migrating') await this.migration!.forward(entry);
     return commitInfoHash(info.storeInfos);
   }
 

@@ -52,6 +52,8 @@ export interface RestoreHost {
   committed(version: number): void;
   /** The restore ended without a commit and its data is gone. */
   released(): void;
+  /** The writer stopped without a commit; its durable data and checkpoint stay for a resume. */
+  suspended(): void;
 }
 
 /** Default flush threshold of a restore batch. */
@@ -181,6 +183,21 @@ export class RestoreWriter {
       this.host.committed(this.version);
     });
     return this.committing;
+  }
+
+  /**
+   * Stops using this writer without committing or wiping — what a crash would leave, on purpose:
+   * unflushed pairs are dropped, the flushed ones and their checkpoint stay, and the store accepts
+   * `resumeRestore` again. For a failed migration that will be retried.
+   */
+  suspend(): void {
+    if (this.state === 'committed' || this.state === 'aborted') return;
+    this.state = 'aborted';
+    this.ops = [];
+    this.pendingBytes = 0;
+    this.pendingKeys = 0;
+    this.pendingUserBytes = 0;
+    this.host.suspended();
   }
 
   /**

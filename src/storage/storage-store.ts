@@ -582,6 +582,10 @@ export class StorageStore {
         this.restoring = undefined;
         this.exclusive = undefined;
       },
+      suspended: () => {
+        // The data and the restore marker stay: `resumeRestore` can continue from the checkpoint.
+        this.exclusive = undefined;
+      },
       released: () => {
         this.restoring = undefined;
         this.exclusive = undefined;

@@ -1,6 +1,8 @@
 import {
   bufferCount,
   concat,
+  finalize,
+  tap,
   defaultIfEmpty,
   defer,
   forkJoin,
@@ -40,6 +42,8 @@ export interface RestoreSinks {
   readonly finish: (totals: RestoreTotals) => Observable<RestoredEvent>;
   /** Items per batch; default 2048. */
   readonly batchSize?: number;
+  /** Called when the restore ends without `finish` (error or unsubscribe), to release the targets. */
+  readonly abandon?: () => void;
 }
 
 function pushAsPull<T>(source: Observable<T>, batchSize: number): PullSource<T> {
@@ -108,9 +112,14 @@ export function restoreSnapshot(sinks: RestoreSinks): OperatorFunction<SnapshotI
           ),
         );
       };
+      let finished = false;
       return concat(
         pullThrough(pull, (batch) => defer(() => writeBatch(batch)), batchSize),
-        defer(() => sinks.finish({ items, keys, bytes, storesDone: storesSeen })),
+        defer(() => sinks.finish({ items, keys, bytes, storesDone: storesSeen })).pipe(tap({ complete: () => (finished = true) })),
+      ).pipe(
+        finalize(() => {
+          if (!finished) sinks.abandon?.();
+        }),
       );
     });
 }

@@ -1,0 +1,114 @@
+import { join } from 'node:path';
+import { filter, firstValueFrom } from 'rxjs';
+import { toHex, utf8 } from '../../src/core/bytes.js';
+import { isStoreError } from '../../src/core/errors.js';
+import { openDb } from '../../src/db/level-db.js';
+import { LegacyStore } from '../../src/v1/legacy-store.js';
+import { CommitStore } from '../../src/commitment/commit-store.js';
+import { RootStore, type RootStoreEvent } from '../../src/root/root-store.js';
+import { scenarioChangeset } from '../support/changesets.js';
+import { tempDir } from '../support/db.js';
+import { FaultyLevel } from '../support/faulty-level.js';
+
+const STORES = ['bank', 'staking'];
+const HEIGHT = 12;
+
+async function env() {
+  const dir = tempDir('rxsm-fault-');
+  const v1db = await openDb(join(dir.path, 'application.db'));
+  const v2raw = await openDb(join(dir.path, 'v2.db'));
+  const v1 = await LegacyStore.open(v1db, { storeKeys: STORES });
+  for (let v = 1; v <= HEIGHT; v++) await v1.commit(scenarioChangeset(v, 25, STORES).changeset);
+  return {
+    v1,
+    v1db,
+    v2raw,
+    close: async () => {
+      await v1db.close();
+      await v2raw.close();
+      dir.cleanup();
+    },
+  };
+}
+
+async function waitFor(root: RootStore, type: RootStoreEvent['type']): Promise<RootStoreEvent> {
+  return firstValueFrom(root.events$.pipe(filter((e) => e.type === type)));
+}
+
+/** Commits blocks (with a block time) until the root store switched. */
+async function driveToSwitch(root: RootStore, limit: number): Promise<void> {
+  while (root.phase !== 'switched' && root.latestVersion < limit) {
+    await root.commit(scenarioChangeset(root.latestVersion + 1, 5, STORES));
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  expect(root.phase).toBe('switched');
+}
+
+describe.each([
+  ['the 3rd write (restore)', { afterWrites: 3 }],
+  ['the 12th write (restore or replay)', { afterWrites: 12 }],
+  ['the 40th read of store/v2', { afterReads: 40 }],
+])('fault injection on store/v2: %s', (_name, plan) => {
+  it('surfaces a typed error, keeps serving from store/v1, and a retry completes the migration', async () => {
+    const e = await env();
+    const faulty = new FaultyLevel(e.v2raw);
+    try {
+      faulty.arm(plan);
+      const root = await RootStore.open({ v1: { db: e.v1db, storeKeys: STORES }, v2: { db: faulty.db }, migrate: true, batchSize: 16 });
+      const failedOrSwitched = firstValueFrom(root.events$.pipe(filter((ev) => ev.type === 'migrationFailed' || ev.type === 'switched')));
+      // Commits go on while the migration runs (and fails).
+      for (let i = 0; i < 6 && root.phase === 'migrating'; i++) {
+        await root.commit(scenarioChangeset(root.latestVersion + 1, 5, STORES));
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      const outcome = await failedOrSwitched;
+      expect(faulty.injected).toBe(1);
+      expect(outcome.type).toBe('migrationFailed');
+      const error = (outcome as { error: unknown }).error;
+      expect(isStoreError(error)).toBe(true);
+      expect((error as { code: string }).code).toMatch(/^ERR_/);
+      expect((error as Error).message).toMatch(/injected (write|read) fault/);
+      // store/v1 keeps serving: commits and queries work.
+      expect(root.phase).toBe('failed');
+      const v = root.latestVersion + 1;
+      await root.commit(scenarioChangeset(v, 5, STORES));
+      expect((await root.query('bank', utf8(`key-${v}-2`))).value).toEqual(utf8(`value-${v}-2`));
+      // A retry resumes from what store/v2 durably holds and switches.
+      await root.retryMigration();
+      await driveToSwitch(root, root.latestVersion + 200);
+      const latest = root.latestVersion;
+      await root.close();
+      // store/v2 holds exactly store/v1's state at every version from the height on.
+      const sc = await CommitStore.open(e.v2raw, { storeKeys: STORES, prefix: 'sc/' });
+      for (let w = HEIGHT; w < latest; w++) {
+        const v1Hash = await e.v1.appHash(w).catch(() => undefined);
+        if (v1Hash !== undefined) expect(toHex(await sc.appHash(w))).toBe(toHex(v1Hash));
+      }
+    } finally {
+      await e.close();
+    }
+  });
+});
+
+describe('fault injection on store/v1 reads during the snapshot', () => {
+  it('fails the migration with a typed error; the node still serves; a retry completes', async () => {
+    const e = await env();
+    const faultyV1 = new FaultyLevel(e.v1db);
+    try {
+      const root = await RootStore.open({ v1: { db: faultyV1.db, storeKeys: STORES }, v2: { db: e.v2raw }, migrate: false, batchSize: 16 });
+      faultyV1.arm({ afterReads: 20 });
+      (root as unknown as { options: { migrate: boolean } }).options.migrate = true;
+      await root.loadVersion();
+      const failure = await waitFor(root, 'migrationFailed');
+      expect(isStoreError((failure as { error: unknown }).error)).toBe(true);
+      expect(root.phase).toBe('failed');
+      expect((await root.query('staking', utf8('key-3-1'))).value).toEqual(utf8('value-3-1'));
+      await root.retryMigration();
+      await driveToSwitch(root, root.latestVersion + 200);
+      await root.close();
+    } finally {
+      await e.close();
+    }
+  });
+});
+
