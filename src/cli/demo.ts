@@ -39,6 +39,13 @@ const MARKER = '.rx-store-migration-demo';
 const KEYS_PER_BUILD_BLOCK = 1000;
 const MODULES = ['bank', 'staking', 'gov', 'auth', 'mint', 'distribution', 'slashing', 'params', 'upgrade', 'evidence'];
 const VERIFY_CONCURRENCY = 256;
+/**
+ * Decoded IAVL nodes cached per store/v1 tree (the built one and the shadow): the library default
+ * (200 000 per tree) would keep every node of every tree in memory twice over.
+ */
+const NODE_CACHE = 20_000;
+/** Blocks the replay may go without reaching a new lowest lag before the demo gives up. */
+const CATCH_UP_PATIENCE = 500;
 
 /** Store names for `count` stores: cosmos module names, then `store<N>`. */
 export function demoStoreNames(count: number): string[] {
@@ -135,7 +142,7 @@ export async function runDemo(options: DemoOptions, output: Output, signal: Abor
     // 1. Build store/v1: blocks of up to 1000 new keys, each store's keys in ascending order.
     const buildStarted = performance.now();
     v1db = await openDb(appPath);
-    const building = await LegacyStore.open(v1db, { storeKeys: stores });
+    const building = await LegacyStore.open(v1db, { storeKeys: stores, cacheSize: NODE_CACHE });
     const buildBlocks = Math.max(1, Math.ceil(options.keys / KEYS_PER_BUILD_BLOCK));
     view.start('build', options.keys);
     let written = 0;
@@ -175,7 +182,7 @@ export async function runDemo(options: DemoOptions, output: Output, signal: Abor
     v1db = await openDb(appPath);
     shadowDb = await openDb(shadowPath);
     v2db = await openDb(v2Path);
-    const shadow = await LegacyStore.open(shadowDb, { storeKeys: stores });
+    const shadow = await LegacyStore.open(shadowDb, { storeKeys: stores, cacheSize: NODE_CACHE });
 
     // 3. The root store migrates in the background while blocks keep coming.
     const timeline = new TimelineRecorder();
@@ -191,8 +198,20 @@ export async function runDemo(options: DemoOptions, output: Output, signal: Abor
       if (event.type === 'restored') restored = { at: performance.now(), keys: event.keys };
       if (event.type === 'switched') switched = { version: event.version, at: performance.now() };
       if (event.type === 'migrationFailed') failure = event.error;
+      if (event.type === 'logged') lastLogged = Math.max(lastLogged, event.version);
+      if (event.type === 'applied') lastApplied = event.version;
     };
-    root = await RootStore.open({ v1: { db: v1db, storeKeys: stores }, v2: { db: v2db }, migrate: true, progressIntervalMs: 200 });
+    let lastLogged = 0;
+    let lastApplied = 0;
+    // Catch-up watchdog: once restored, the lag (logged − applied) must keep reaching new lows.
+    let bestLag = Number.POSITIVE_INFINITY;
+    let blocksSinceBest = 0;
+    root = await RootStore.open({
+      v1: { db: v1db, storeKeys: stores, cacheSize: NODE_CACHE },
+      v2: { db: v2db },
+      migrate: true,
+      progressIntervalMs: 200,
+    });
     let sawStart = false;
     subscription = root.events$.subscribe((event) => {
       if (event.type === 'migrationStarted') sawStart = true;
@@ -222,6 +241,17 @@ export async function runDemo(options: DemoOptions, output: Output, signal: Abor
       lastAppHash = appHash;
       if (root.phase === 'switched') blocksAfterSwitch++;
       else blocksWhileMigrating++;
+      if (restored !== undefined && root.phase === 'migrating') {
+        const lag = Math.max(lastLogged - Math.max(lastApplied, height), 0);
+        if (lag < bestLag) {
+          bestLag = lag;
+          blocksSinceBest = 0;
+        } else if (++blocksSinceBest >= CATCH_UP_PATIENCE) {
+          throw new CliError(
+            `the migration cannot catch up: blocks every ${options.blockMs} ms arrive faster than store/v2 applies them (lag ${lag} blocks after ${CATCH_UP_PATIENCE} more blocks); use a larger --block-ms`,
+          );
+        }
+      }
       output.event('block', { version, phase: root.phase, ops: block.applied.length, appHash, matchesShadow: equalBytes(appHash, expected) });
       if (blocksAfterSwitch < afterBlocks && options.blockMs > 0) await sleep(options.blockMs, signal);
     }

@@ -59,6 +59,7 @@ export async function runMigrate(options: MigrateOptions, output: Output, signal
   let manager: MigrationManager | undefined;
   let ss: StorageStore | undefined;
   let subscription: Subscription | undefined;
+  let view: ProgressView | undefined;
   try {
     v1db = await openDb(fromPath);
     const head = await readV1Head(v1db, options.from);
@@ -139,7 +140,7 @@ export async function runMigrate(options: MigrateOptions, output: Output, signal
       progressIntervalMs: 200,
       ...(batchSize ? { batchSize } : {}),
     });
-    const view = new ProgressView(output);
+    view = new ProgressView(output);
     const progress = new MigrationProgress(view, output, totalKeys);
     output.info(`migrating ${storeKeys.length} store${storeKeys.length === 1 ? '' : 's'} (${totalKeys.toLocaleString('en-US')} keys) of ${options.from} at height ${height} into ${options.to}`);
     const restoreStarted = performance.now();
@@ -203,6 +204,7 @@ export async function runMigrate(options: MigrateOptions, output: Output, signal
     });
     return EXIT.ok;
   } finally {
+    view?.stop();
     subscription?.unsubscribe();
     await manager?.close().catch(() => undefined);
     await ss?.close().catch(() => undefined);

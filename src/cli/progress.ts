@@ -91,7 +91,8 @@ export class ProgressView {
     if (!this.multi || !this.bar) return;
     const seconds = (performance.now() - this.phaseStart) / 1000;
     const done = (this.value - this.startValue).toLocaleString('en-US');
-    this.multi.log(`\x1b[2K ${this.phaseName.padEnd(8)} done: ${done} ${this.unit} in ${seconds.toFixed(1)} s (${this.speed().toLocaleString('en-US')} ${this.unit}/s)\n`);
+    const verb = this.bar.getProgress() >= 1 ? 'done' : 'stopped after';
+    this.multi.log(`\x1b[2K ${this.phaseName.padEnd(8)} ${verb}: ${done} ${this.unit} in ${seconds.toFixed(1)} s (${this.speed().toLocaleString('en-US')} ${this.unit}/s)\n`);
     this.multi.remove(this.bar);
     this.bar = undefined;
   }

@@ -33,6 +33,7 @@ function checkPrefix(prefix: Uint8Array, layer: number, hash: number): void {
 
 /** Applies Go's IAVL op rules to an existence proof (leaf is layer 0, path[i] is layer i+1). */
 export function checkIavlExistenceRules(proof: ExistenceProof): void {
+  if ((proof as { leaf?: unknown }).leaf === undefined) reject('existence proof has no leaf op');
   if (proof.key.length === 0) reject('proof key is empty');
   if (proof.value.length === 0) reject('proof value is empty');
   checkPrefix(proof.leaf.prefix, 0, proof.leaf.hash);

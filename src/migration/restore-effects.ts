@@ -19,7 +19,8 @@ export interface RootSource {
  * `ERR_HASH_MISMATCH` naming the store and both hashes, and the migration stops before any switch.
  */
 export async function verifyRoots(sc: CommitStore, source: RootSource, version: number): Promise<Record<string, string>> {
-  const roots: Record<string, string> = {};
+  // Built from pairs: assigning roots['__proto__'] would hit the prototype setter and vanish.
+  const pairs: [string, string][] = [];
   for (const store of sc.storeKeys) {
     const [mine, theirs] = await Promise.all([sc.storeRoot(store, version), source.storeRoot(store, version)]);
     if (toHex(mine) !== toHex(theirs)) {
@@ -29,9 +30,9 @@ export async function verifyRoots(sc: CommitStore, source: RootSource, version: 
         { details: { store, version, sc: toHex(mine), v1: toHex(theirs) } },
       );
     }
-    roots[store] = toHex(mine);
+    pairs.push([store, toHex(mine)]);
   }
-  return roots;
+  return Object.fromEntries(pairs);
 }
 
 /**

@@ -95,6 +95,9 @@ export class DelimitedFrameDecoder {
   /** Consumes `chunk` and returns the frames it completes (possibly none). */
   push(chunk: Uint8Array): Uint8Array[] {
     this.assertUsable();
+    if (!(chunk instanceof Uint8Array)) {
+      throw new StoreError('ERR_INVALID_ARGUMENT', `stream chunk must be a Uint8Array, got ${chunk === null ? 'null' : typeof chunk}`);
+    }
     const bytes = asBytes(chunk);
     const frames: Uint8Array[] = [];
     let pos = 0;

@@ -333,6 +333,9 @@ export class RootStore {
     this.assertOpen();
     const version = options.version ?? this.latest;
     checkVersion(version, 'query version', 1);
+    if (!(key instanceof Uint8Array) || key.length === 0) {
+      throw new StoreError('ERR_EMPTY_KEY', `query of store ${storeKey}: the key must be a non-empty Uint8Array`);
+    }
     if (version > this.latest) {
       throw new StoreError('ERR_VERSION_NOT_FOUND', `version ${version} is above the latest version ${this.latest}`, {
         details: { version, latest: this.latest },

@@ -1,0 +1,319 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { XMLValidator } from 'fast-xml-parser';
+import { utf8 } from '../../src/core/bytes.js';
+import { openDb } from '../../src/db/level-db.js';
+import { RootStore } from '../../src/root/root-store.js';
+import { TIMELINE_LANES, TimelineRecorder } from '../../src/cli/timeline.js';
+import { jsonLine } from '../../src/cli/output.js';
+import { tempDir } from '../support/db.js';
+import {
+  buildOnce,
+  cli,
+  errorLines,
+  expectedRoot,
+  goDbPath,
+  jsonLines,
+  startCli,
+  summaryOf,
+  writeGoApplicationDb,
+  writeV1,
+} from './cli-support.js';
+
+/**
+ * The `rx-store-migration` command, run as a child process from the compiled dist/ (built once
+ * here): demo, migrate, verify, inspect, their JSON output and every error case.
+ */
+const dir = tempDir('rxsm-cli-');
+afterAll(() => dir.cleanup());
+
+beforeAll(() => buildOnce(), 240_000);
+
+function path(...parts: string[]): string {
+  return join(dir.path, ...parts);
+}
+
+describe('rx-store-migration demo', () => {
+  it('migrates while committing, switches, verifies every key and the app-hash chain; JSON events line by line; SVG timeline', async () => {
+    const svgPath = path('timeline', 'demo.svg');
+    const result = await cli('demo', '--keys', '3000', '--stores', '2', '--block-ms', '5', '--timeline', svgPath);
+    expect(errorLines(result.stderr)).toEqual([]);
+    expect(result.code).toBe(0);
+    const lines = jsonLines(result.stdout);
+    const summary = lines[lines.length - 1];
+    expect(summary).toMatchObject({ command: 'demo', verified: true, keys: 3000, stores: ['bank', 'staking'], appHashMismatches: 0, valueMismatches: 0 });
+    expect(summary.switchedAt).toBeGreaterThan(summary.height);
+    expect(summary.latestVersion).toBe(summary.switchedAt + 5);
+    expect(summary.blocks).toBe(summary.latestVersion - summary.height);
+    expect(summary.appHashesChecked).toBe(summary.blocks);
+    expect(summary.keysVerified).toBeGreaterThanOrEqual(3000);
+    expect(summary.keysPerSecond).toBeGreaterThan(0);
+    expect(summary.durationMs).toBeGreaterThan(0);
+    const types = new Set(lines.slice(0, -1).map((l) => l.type));
+    for (const type of ['progress', 'built', 'migrationStarted', 'restored', 'logged', 'applied', 'caughtUp', 'switch', 'switched', 'block', 'verified']) {
+      expect(types).toContain(type);
+    }
+    for (const line of lines.slice(0, -1)) expect(typeof line.t).toBe('number');
+    // Byte arrays are hex strings.
+    const block = lines.find((l) => l.type === 'block');
+    expect(block.appHash).toMatch(/^[0-9a-f]{64}$/);
+    expect(block.matchesShadow).toBe(true);
+    const switched = lines.find((l) => l.type === 'switched');
+    expect(switched).toMatchObject({ version: summary.switchedAt, height: summary.height });
+
+    const svg = readFileSync(svgPath, 'utf8');
+    expect(XMLValidator.validate(svg)).toBe(true);
+    for (const lane of TIMELINE_LANES) expect(svg).toContain(`>${lane}<`);
+    for (const phase of ['snapshot restore: 3,000 keys', 'logged: versions', 'replay', 'live', `switch: version ${summary.switchedAt}`]) {
+      expect(svg).toContain(phase);
+    }
+  });
+
+  it('stops cleanly on Ctrl-C (exit 130) and a rerun in the same folder starts fresh', async () => {
+    const work = path('demo-work');
+    const run = startCli(['demo', '--keys', '3000', '--stores', '2', '--block-ms', '100', '--dir', work]);
+    await run.waitForLine((l) => l.type === 'migrationStarted');
+    run.child.kill('SIGINT');
+    const stopped = await run.done;
+    expect(stopped.code).toBe(130);
+    expect(errorLines(stopped.stderr)).toEqual([expect.stringMatching(/^rx-store-migration: interrupted: .*a rerun starts fresh$/)]);
+    expect(existsSync(join(work, 'application.db'))).toBe(true);
+
+    const again = await cli('demo', '--keys', '3000', '--stores', '2', '--block-ms', '5', '--dir', work);
+    expect(again.code).toBe(0);
+    expect(summaryOf(again)).toMatchObject({ verified: true, height: 3, dir: work });
+  });
+
+  it('refuses a --dir that holds something else', async () => {
+    const foreign = path('foreign');
+    mkdirSync(foreign);
+    writeFileSync(join(foreign, 'precious.txt'), 'keep me');
+    const result = await cli('demo', '--keys', '10', '--dir', foreign);
+    expect(result.code).toBe(2);
+    expect(errorLines(result.stderr)).toEqual([expect.stringContaining('is not empty and was not made by the demo')]);
+    expect(readFileSync(join(foreign, 'precious.txt'), 'utf8')).toBe('keep me');
+  });
+});
+
+describe('rx-store-migration migrate / verify / inspect on the Go IAVL 0.13 test databases', () => {
+  const app = path('go', 'application.db');
+  const v2 = path('go', 'v2');
+
+  beforeAll(async () => {
+    mkdirSync(path('go'), { recursive: true });
+    await writeGoApplicationDb(app, [
+      { name: 'bank', goDb: 0 },
+      { name: 'staking', goDb: 1 },
+    ]);
+  });
+
+  it('migrates both trees (stores discovered from the latest CommitInfo), verifies, and RootStore opens the target as switched', async () => {
+    const result = await cli('migrate', '--from', app, '--to', v2);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain('warning: LevelDB rewrites its journal');
+    const lines = jsonLines(result.stdout);
+    expect(lines.map((l) => l.type)).toEqual(expect.arrayContaining(['source', 'migrationStarted', 'restored']));
+    const summary = lines[lines.length - 1];
+    expect(summary).toMatchObject({
+      command: 'migrate',
+      status: 'migrated',
+      height: 6,
+      switchedAt: 7,
+      stores: ['bank', 'staking'],
+      verified: true,
+      appHashCompared: true,
+      restarted: false,
+      storeRoots: { bank: expectedRoot(0, 6), staking: expectedRoot(1, 6) },
+    });
+
+    const verify = await cli('verify', '--v1', app, '--v2', v2);
+    expect(verify.code).toBe(0);
+    const report = summaryOf(verify);
+    expect(report).toMatchObject({ command: 'verify', height: 6, verified: true, appHash: { match: true } });
+    expect(report.stores).toEqual([
+      { store: 'bank', v1: expectedRoot(0, 6), v2: expectedRoot(0, 6), match: true },
+      { store: 'staking', v1: expectedRoot(1, 6), v2: expectedRoot(1, 6), match: true },
+    ]);
+
+    // The root store serves the migrated target from store/v2 at once and commits on top of it.
+    const v1db = await openDb(app);
+    const v2db = await openDb(v2);
+    try {
+      const root = await RootStore.open({ v1: { db: v1db, storeKeys: ['bank', 'staking'] }, v2: { db: v2db } });
+      expect(root.phase).toBe('switched');
+      expect(root.latestVersion).toBe(6);
+      expect(root.migrationHeight).toBe(6);
+      const answer = await root.query('bank', utf8('add1'), { prove: true });
+      expect(answer.proof!.appHash).toEqual(Buffer.from(report.appHash.v1, 'hex'));
+      await root.commit({ changes: [{ storeKey: 'bank', pairs: [{ key: utf8('new'), value: utf8('1'), remove: false }] }] });
+      expect(root.latestVersion).toBe(7);
+      await root.close();
+    } finally {
+      await v1db.close();
+      await v2db.close();
+    }
+
+    // A finished target is reported and left alone.
+    const again = await cli('migrate', '--from', app, '--to', v2);
+    expect(again.code).toBe(0);
+    expect(summaryOf(again)).toMatchObject({ status: 'already-migrated', height: 6, switchedAt: 7 });
+    expect(again.stderr).toContain('already migrated');
+  });
+
+  it('migrates each Go database alone at --height 3 (--stores) and verifies it', async () => {
+    for (const goDb of [0, 1]) {
+      const single = path('go', `single-${goDb}.db`);
+      const target = path('go', `single-${goDb}-v2`);
+      await writeGoApplicationDb(single, [{ name: 'bank', goDb }]);
+      const result = await cli('migrate', '--from', single, '--to', target, '--height', '3', '--stores', 'bank');
+      expect(result.code).toBe(0);
+      expect(summaryOf(result)).toMatchObject({ height: 3, switchedAt: 4, storeRoots: { bank: expectedRoot(goDb, 3) }, appHashCompared: true });
+      expect(result.stderr).toContain('store/v1 has versions above 3');
+      const verify = await cli('verify', '--v1', single, '--v2', target);
+      expect(verify.code).toBe(0);
+      expect(summaryOf(verify)).toMatchObject({ height: 3, verified: true });
+    }
+  });
+
+  it('verify exits 1 on a difference and names it', async () => {
+    const partial = path('go', 'bank-only-v2');
+    expect((await cli('migrate', '--from', app, '--to', partial, '--stores', 'bank')).code).toBe(0);
+    const verify = await cli('verify', '--v1', app, '--v2', partial);
+    expect(verify.code).toBe(1);
+    expect(verify.stderr).toContain('verification failed at version 6: store staking is missing in store/v2');
+    const report = summaryOf(verify);
+    expect(report.verified).toBe(false);
+    expect(report.stores).toContainEqual({ store: 'staking', v1: expectedRoot(1, 6), v2: null, match: false });
+  });
+
+  it('inspect describes the store/v1 and the store/v2 databases', async () => {
+    const v1 = summaryOf(await cli('inspect', app));
+    expect(v1).toMatchObject({ command: 'inspect', kind: 'store/v1', latestVersion: 6 });
+    expect(v1.stores).toEqual([
+      { name: 'bank', keys: expect.any(Number), rootHash: expectedRoot(0, 6) },
+      { name: 'staking', keys: expect.any(Number), rootHash: expectedRoot(1, 6) },
+    ]);
+    const target = summaryOf(await cli('inspect', v2));
+    expect(target).toMatchObject({
+      kind: 'store/v2',
+      migration: { status: 'switched', height: 6, switchedAt: 7 },
+      sc: { latestVersion: expect.any(Number) },
+      ss: { latestVersion: expect.any(Number), earliestVersion: 6 },
+    });
+    expect(target.stores.map((s: { name: string }) => s.name)).toEqual(['bank', 'staking']);
+  });
+
+  describe('errors: one line on stderr naming the cause, exit 2', () => {
+    async function expectError(args: string[], pattern: RegExp): Promise<void> {
+      const result = await cli(...args);
+      expect(result.code).toBe(2);
+      const errors = errorLines(result.stderr);
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toMatch(pattern);
+    }
+
+    it('a missing folder', async () => {
+      await Promise.all([
+        expectError(['migrate', '--from', path('nope'), '--to', path('nope-v2')], /store\/v1 database .*nope does not exist/),
+        expectError(['inspect', path('nope')], /does not exist/),
+        expectError(['verify', '--v1', app, '--v2', path('nope')], /store\/v2 database .*nope does not exist/),
+      ]);
+      expect(existsSync(path('nope-v2'))).toBe(false);
+    });
+
+    it('a database locked by another process', async () => {
+      const held = await openDb(app);
+      try {
+        await Promise.all([
+          expectError(['inspect', app], /database at .*application\.db is locked by another process/),
+          expectError(['migrate', '--from', app, '--to', path('locked-v2')], /is locked by another process/),
+        ]);
+      } finally {
+        await held.close();
+      }
+    });
+
+    it('not a store/v1 database', async () => {
+      const raw = path('raw-go-tree');
+      await writeRawCopy(goDbPath(0), raw);
+      await expectError(['migrate', '--from', raw, '--to', path('raw-v2')], /raw-go-tree is not a store\/v1 application\.db \(no s\/latest key\)/);
+      await Promise.all([
+        expectError(['migrate', '--from', v2, '--to', path('v2-v2')], /is not a store\/v1 application\.db \(it is a store\/v2 database\)/),
+        expectError(['inspect', raw], /is neither a store\/v1 application\.db .* nor a store\/v2 database/),
+        expectError(['inspect', dir.path], /is not a LevelDB database \(no CURRENT file/),
+      ]);
+    });
+
+    it('a version not found: above the latest', async () => {
+      await Promise.all([
+        expectError(['migrate', '--from', app, '--to', path('high-v2'), '--height', '99'], /version 99 not found: it is above the latest version 6 of /),
+        // (the RootStore test above committed version 7 on top of the migrated target)
+        expectError(['verify', '--v1', app, '--v2', v2, '--height', '99'], /version 99 not found: it is above the latest version \d+ of the store\/v2 SC/),
+      ]);
+      await expectError(['migrate', '--from', app, '--to', path('high-v2'), '--stores', 'bank,nosuch'], /store "nosuch" is not in the store\/v1 commit info/);
+    });
+
+    it('bad arguments', async () => {
+      const [result, missing] = await Promise.all([cli('demo', '--keys', 'many'), cli('migrate', '--from', app)]);
+      expect(result.code).toBe(2);
+      expect(result.stderr.trim().split('\n')).toEqual([expect.stringContaining("argument 'many' is invalid")]);
+      expect(missing.code).toBe(2);
+      expect(missing.stderr).toContain("required option '--to <dir>' not specified");
+    });
+  });
+});
+
+describe('rx-store-migration migrate: interrupted, then resumed', () => {
+  it('Ctrl-C leaves a marked partial target (exit 130); the rerun wipes it and migrates', async () => {
+    const app = path('big', 'application.db');
+    const v2 = path('big', 'v2');
+    mkdirSync(path('big'), { recursive: true });
+    await writeV1(app, ['bank', 'staking', 'gov'], 12_000);
+
+    const run = startCli(['migrate', '--from', app, '--to', v2, '--batch-size', '128']);
+    await run.waitForLine((l) => l.type === 'progress');
+    run.child.kill('SIGINT');
+    const stopped = await run.done;
+    expect(stopped.code).toBe(130);
+    expect(errorLines(stopped.stderr)).toEqual([expect.stringMatching(/interrupted: the target keeps an unfinished migration at height 12; rerun/)]);
+    const partial = summaryOf(await cli('inspect', v2));
+    expect(partial.migration).toEqual({ status: 'migrating', height: 12 });
+
+    const resumed = await cli('migrate', '--from', app, '--to', v2);
+    expect(resumed.code).toBe(0);
+    expect(resumed.stderr).toContain('holds an unfinished migration (height 12): wiping it and starting over');
+    expect(jsonLines(resumed.stdout).some((l) => l.type === 'wipe')).toBe(true);
+    expect(summaryOf(resumed)).toMatchObject({ status: 'migrated', height: 12, keys: 12_000, restarted: true, verified: true });
+    expect((await cli('verify', '--v1', app, '--v2', v2)).code).toBe(0);
+  });
+});
+
+describe('timeline picture and JSON encoding (in process)', () => {
+  it('draws every lane, escapes text, and stays valid XML even without a switch', () => {
+    let now = 0;
+    const timeline = new TimelineRecorder(() => now);
+    timeline.record({ type: 'migrationStarted', height: 10 });
+    now = 100;
+    timeline.record({ type: 'progress', phase: 'restore', items: 4, keys: 2, bytes: 10, storesDone: 0, lag: 0 });
+    now = 150;
+    timeline.record({ type: 'logged', version: 11 });
+    now = 200;
+    timeline.record({ type: 'migrationFailed', error: new Error('disk <full> & "gone"') });
+    const svg = timeline.toSvg();
+    expect(XMLValidator.validate(svg)).toBe(true);
+    for (const lane of TIMELINE_LANES) expect(svg).toContain(lane);
+    expect(svg).toContain('no switch: migration failed (disk &lt;full&gt; &amp; &quot;gone&quot;)');
+  });
+
+  it('encodes bigint and byte arrays as hex', () => {
+    expect(JSON.parse(jsonLine({ a: 255n, b: Uint8Array.of(1, 171), c: [undefined], d: Buffer.from([2]) }))).toEqual({ a: '0xff', b: '01ab', c: [null], d: '02' });
+  });
+});
+
+async function writeRawCopy(source: string, target: string): Promise<void> {
+  // A plain LevelDB copy of a Go IAVL tree (no rootmulti keys): openable, but not a store/v1.
+  const { cpSync, chmodSync, readdirSync } = await import('node:fs');
+  cpSync(source, target, { recursive: true });
+  chmodSync(target, 0o755);
+  for (const file of readdirSync(target)) chmodSync(join(target, file), 0o644);
+}
