@@ -4,7 +4,8 @@ import { changesetFromPairs } from '../../dist/index.js';
 
 export const STORES = ['bank', 'gov', 'staking'];
 
-function rand32(seed) {
+/** A small seeded PRNG (mulberry32): deterministic blocks and kill plans. */
+export function rand32(seed) {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

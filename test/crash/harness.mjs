@@ -7,20 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openDb, LegacyStore, CommitStore, StorageStore, commitInfoHash, toHex } from '../../dist/index.js';
-import { block, STORES } from './blocks.mjs';
+import { block, rand32, STORES } from './blocks.mjs';
 
 const WORKER = fileURLToPath(new URL('./worker.mjs', import.meta.url));
 
-function rand32(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** App hash of every version and the final contents, from an in-memory store/v1 without crashes. */
 async function reference(final, keys) {
