@@ -7,7 +7,7 @@ import { LegacyStore } from '../../src/v1/legacy-store.js';
 import { CommitStore } from '../../src/commitment/commit-store.js';
 import { RootStore, type RootStoreEvent } from '../../src/root/root-store.js';
 import { scenarioChangeset } from '../support/changesets.js';
-import { tempDir } from '../support/db.js';
+import { blockTime, tempDir } from '../support/db.js';
 import { FaultyLevel } from '../support/faulty-level.js';
 
 const STORES = ['bank', 'staking'];
@@ -39,7 +39,7 @@ async function waitFor(root: RootStore, type: RootStoreEvent['type']): Promise<R
 async function driveToSwitch(root: RootStore, limit: number): Promise<void> {
   while (root.phase !== 'switched' && root.latestVersion < limit) {
     await root.commit(scenarioChangeset(root.latestVersion + 1, 5, STORES));
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    await blockTime(root);
   }
   expect(root.phase).toBe('switched');
 }

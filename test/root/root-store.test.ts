@@ -8,7 +8,7 @@ import { openDb, type LevelDb } from '../../src/db/level-db.js';
 import { LegacyStore } from '../../src/v1/legacy-store.js';
 import { RootStore, type RootStoreEvent } from '../../src/root/root-store.js';
 import { prng, scenarioChangeset } from '../support/changesets.js';
-import { tempDir } from '../support/db.js';
+import { blockTime, tempDir } from '../support/db.js';
 import { errorOf } from '../support/errors.js';
 
 const STORES = ['store1', 'store2', 'store3'];
@@ -76,7 +76,7 @@ describe.each([
         v++;
         appHashes.set(v, await root.commit(scenarioChangeset(v, 10, STORES)));
         // Block time (Go's test: 100 ms of virtual time), so the migration can catch up.
-        await new Promise((resolve) => setTimeout(resolve, 20));
+        await blockTime(root);
       }
       expect(root.phase).toBe('switched');
       const switched = events.find((ev) => ev.type === 'switched');
@@ -139,7 +139,7 @@ describe('app-hash continuity across the switch', () => {
         const expected = await shadow.commit(cs);
         expect(toHex(hash)).toBe(toHex(commitInfoHash(expected.storeInfos)));
         if (switchedAt === 0 && root.phase === 'switched') switchedAt = v;
-        if (root.phase === 'migrating') await new Promise((resolve) => setTimeout(resolve, 10));
+        await blockTime(root);
       }
       expect(switchedAt).toBeGreaterThan(50);
       await root.close();
@@ -168,7 +168,10 @@ describe('RootStore behaviour', () => {
       }
       // Drive to the switch and check every changeset reached store/v2.
       let v = 130;
-      while (root.phase === 'migrating') await root.commit(scenarioChangeset(++v, 3, STORES)).then(() => new Promise((r) => setTimeout(r, 2)));
+      while (root.phase === 'migrating') {
+        await root.commit(scenarioChangeset(++v, 3, STORES));
+        await blockTime(root);
+      }
       for (let w = 31; w <= v; w += 7) expect((await root.query('store3', utf8(`key-${w}-2`))).value).toEqual(utf8(`value-${w}-2`));
       await root.close();
       await shadowDb.close();

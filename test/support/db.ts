@@ -51,3 +51,14 @@ export const BACKENDS: ReadonlyArray<{ name: string; open: () => Promise<{ db: L
     },
   },
 ];
+
+/**
+ * A block time that adapts to the machine: waits until the migration has applied every committed
+ * version (or stopped migrating), so tests that commit until the switch do not depend on how fast
+ * a loaded CI machine applies changesets.
+ */
+export async function blockTime(root: { phase: string; migratedVersion: number; latestVersion: number }): Promise<void> {
+  for (let i = 0; i < 2000 && root.phase === 'migrating' && root.migratedVersion < root.latestVersion; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}

@@ -7,7 +7,7 @@ import { openDb } from '../../src/db/level-db.js';
 import { encodeSnapshotItemFrames, SnapshotItemDecoder } from '../../src/proto/snapshot-item.js';
 import { RootStore, type RootStoreEvent } from '../../src/root/root-store.js';
 import { LegacyStore } from '../../src/v1/legacy-store.js';
-import { tempDir } from '../support/db.js';
+import { blockTime, tempDir } from '../support/db.js';
 import { drainReader, verifyStoreProof } from './support.js';
 
 /**
@@ -109,7 +109,7 @@ describe('1 MiB values', () => {
       while (root.phase === 'migrating' && v < 80) {
         v++;
         hashes.set(v, await root.commit(changesetFromPairs(v, [['acc', utf8(`tick-${v}`), utf8(`${v}`)]])));
-        await new Promise((resolve) => setTimeout(resolve, 10));
+        await blockTime(root);
       }
       expect(root.phase).toBe('switched');
       const restored = events.find((e) => e.type === 'restored') as { keys: number; storeRoots: Record<string, string> } | undefined;
