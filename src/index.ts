@@ -105,3 +105,4 @@ export { throttleProgress } from './migration/operators/throttle-progress.js';
 
 // root
 export { RootStore, type RootStoreOptions, type RootStoreEvent, type RootPhase, type QueryResult } from './root/root-store.js';
+export { V2_LAYOUT, V1_MIGRATION_LOG_PREFIX } from './root/v2-layout.js';

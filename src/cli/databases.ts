@@ -9,18 +9,7 @@ import { decodeInt64Value } from '../proto/int64-value.js';
 import { readUvarint } from '../core/varint.js';
 import { readMigrationRecord, type MigrationRecord } from '../root/migration-record.js';
 import { CliError } from './errors.js';
-
-/**
- * The namespaces the root store uses inside its store/v2 database (kept equal to the constants at
- * the top of `src/root/root-store.ts`): the offline `migrate` writes the same layout so that
- * `RootStore.open` later finds a switched store/v2.
- */
-export const V2_LAYOUT = {
-  sc: 'sc/',
-  ss: 'ss/',
-  log: 'log/',
-  root: 'root/',
-} as const;
+import { V2_LAYOUT } from '../root/v2-layout.js';
 
 /** store/v1 (rootmulti) keys of `application.db`. */
 const V1_LATEST = utf8('s/latest');

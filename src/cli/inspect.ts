@@ -5,7 +5,8 @@ import { CommitStore } from '../commitment/commit-store.js';
 import { StorageStore } from '../storage/storage-store.js';
 import { LegacyStore } from '../v1/legacy-store.js';
 import { ChangesetLog } from '../migration/changeset-log.js';
-import { closeAll, describeRecord, detectKind, openExisting, readV1Head, readV2Head, storeKeysOf, V2_LAYOUT } from './databases.js';
+import { closeAll, describeRecord, detectKind, openExisting, readV1Head, readV2Head, storeKeysOf } from './databases.js';
+import { V2_LAYOUT } from '../root/v2-layout.js';
 import { CliError, EXIT } from './errors.js';
 import { table, type Output } from './output.js';
 

@@ -12,7 +12,8 @@ import { SnapshotManager } from '../snapshots/snapshot-manager.js';
 import { MigrationManager } from '../migration/migration-manager.js';
 import type { MigrationEvent, RestoredEvent } from '../migration/events.js';
 import { migrationRecordOp } from '../root/migration-record.js';
-import { closeAll, detectKind, describeRecord, isEmptyOrMissing, readV1Head, readV2Head, requireLevelDbFolder, storeKeysOf, V2_LAYOUT } from './databases.js';
+import { closeAll, detectKind, describeRecord, isEmptyOrMissing, readV1Head, readV2Head, requireLevelDbFolder, storeKeysOf } from './databases.js';
+import { V2_LAYOUT } from '../root/v2-layout.js';
 import { CliError, EXIT, InterruptedError } from './errors.js';
 import type { Output } from './output.js';
 import { MigrationProgress, ProgressView } from './progress.js';
@@ -39,8 +40,10 @@ export interface MigrateOptions {
  * `RootStore.open` serves it from store/v2 at once.
  *
  * Before anything is written the target is marked `migrating`: a run stopped half-way (Ctrl-C, a
- * crash) leaves that mark, and the next run wipes the partial target and starts over. A finished
- * target is reported and left alone.
+ * crash) leaves that mark, and the next run at the same height resumes it (the SS restore from its
+ * last durable checkpoint; the SC trees are imported again, see `MigrationManager`); a run at
+ * another height wipes the partial target and starts over. A finished target is reported and left
+ * alone.
  */
 export async function runMigrate(options: MigrateOptions, output: Output, signal: AbortSignal): Promise<number> {
   const started = performance.now();
@@ -114,10 +117,16 @@ export async function runMigrate(options: MigrateOptions, output: Output, signal
       return EXIT.ok;
     }
     const pendingSs = await new Namespace(v2db, utf8(V2_LAYOUT.ss)).get(utf8('m/restoring'));
+    const unfinished = v2head.record?.status === 'migrating' || pendingSs !== undefined;
     let wiped: number | undefined;
-    if (v2head.record?.status === 'migrating' || pendingSs !== undefined) {
+    let resuming = false;
+    if (unfinished && v2head.record?.status === 'migrating' && v2head.record.height === height) {
+      // Same height: the migration resumes (SS from its last durable checkpoint, the SC tree import
+      // again from the start — see MigrationManager), instead of throwing the finished part away.
+      resuming = true;
+    } else if (unfinished) {
       wiped = v2head.record?.height ?? height;
-      output.info(`target ${options.to} holds an unfinished migration (height ${wiped}): wiping it and starting over`);
+      output.info(`target ${options.to} holds an unfinished migration at height ${wiped}, not ${height}: wiping it and starting over`);
       output.event('wipe', { path: toPath, height: wiped });
       for (const prefix of [V2_LAYOUT.sc, V2_LAYOUT.ss, V2_LAYOUT.log, V2_LAYOUT.root]) await new Namespace(v2db, utf8(prefix)).clear();
     } else if (kind === 'store/v2' || (await hasAnyKey(v2db))) {
@@ -129,6 +138,13 @@ export async function runMigrate(options: MigrateOptions, output: Output, signal
     await rootNs.write([migrationRecordOp(rootNs, { status: 'migrating', height })]);
     const sc = await CommitStore.open(v2db, { storeKeys, prefix: V2_LAYOUT.sc });
     ss = await StorageStore.open(v2db, { prefix: V2_LAYOUT.ss, storeKeys });
+    const resumedSsKeys = resuming ? await ss.restoreCheckpoint() : 0;
+    if (resuming) {
+      output.info(
+        `target ${options.to} holds an unfinished migration at height ${height}: resuming (store/v2 SS has ${resumedSsKeys.toLocaleString('en-US')} of ${totalKeys.toLocaleString('en-US')} keys; the SC trees are imported again)`,
+      );
+      output.event('resume', { path: toPath, height, ssKeys: resumedSsKeys });
+    }
     const batchSize = options.batchSize;
     manager = new MigrationManager({
       db: v2db,
@@ -149,7 +165,7 @@ export async function runMigrate(options: MigrateOptions, output: Output, signal
     const restored = await new Promise<RestoredEvent>((resolvePromise, reject) => {
       const onAbort = (): void => {
         subscription?.unsubscribe();
-        reject(new InterruptedError(`the target keeps an unfinished migration at height ${height}; rerun the same command to start it over`));
+        reject(new InterruptedError(`the target keeps an unfinished migration at height ${height}; rerun the same command to resume it`));
       };
       signal.addEventListener('abort', onAbort, { once: true });
       subscription = manager!.start(height, NEVER, NEVER).subscribe({
@@ -200,6 +216,8 @@ export async function runMigrate(options: MigrateOptions, output: Output, signal
       verified: true,
       appHashCompared: v1Hash !== undefined,
       restarted: wiped !== undefined,
+      resumed: resuming,
+      ...(resuming ? { resumedSsKeys } : {}),
       durationMs: Math.round(performance.now() - started),
     });
     return EXIT.ok;

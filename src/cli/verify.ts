@@ -3,7 +3,8 @@ import type { LevelDb } from '../db/level-db.js';
 import { commitInfoHash } from '../commitment/commit-info.js';
 import { CommitStore } from '../commitment/commit-store.js';
 import { LegacyStore } from '../v1/legacy-store.js';
-import { closeAll, openExisting, readV1CommitInfo, readV1Head, readV2Head, storeKeysOf, V2_LAYOUT } from './databases.js';
+import { closeAll, openExisting, readV1CommitInfo, readV1Head, readV2Head, storeKeysOf } from './databases.js';
+import { V2_LAYOUT } from '../root/v2-layout.js';
 import { CliError, EXIT } from './errors.js';
 import { table, type Output } from './output.js';
 

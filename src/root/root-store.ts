@@ -15,6 +15,7 @@ import type { MigrationEvent } from '../migration/events.js';
 import { MigrationManager, type MigrationLogger } from '../migration/migration-manager.js';
 import { ChangesetLog } from '../migration/changeset-log.js';
 import { migrationRecordOp, readMigrationRecord, type MigrationRecord } from './migration-record.js';
+import { V1_MIGRATION_LOG_PREFIX, V2_LAYOUT } from './v2-layout.js';
 
 /** Options of {@link RootStore.open}. */
 export interface RootStoreOptions {
@@ -53,13 +54,11 @@ export interface QueryResult {
 
 /** Events replayed to late subscribers of `events$`. */
 const EVENT_REPLAY = 128;
-const SC_PREFIX = utf8('sc/');
-const SS_PREFIX = utf8('ss/');
-/** The migration's changeset log lives in store/v1's database, written in each v1 commit batch. */
-const MIGRATION_LOG_PREFIX = utf8('rxsm/log/');
-/** After the switch, the last changeset is logged in its commitment batch until the SS has it. */
-const POST_SWITCH_LOG_PREFIX = utf8('log/');
-const ROOT_PREFIX = utf8('root/');
+const SC_PREFIX = utf8(V2_LAYOUT.sc);
+const SS_PREFIX = utf8(V2_LAYOUT.ss);
+const MIGRATION_LOG_PREFIX = utf8(V1_MIGRATION_LOG_PREFIX);
+const POST_SWITCH_LOG_PREFIX = utf8(V2_LAYOUT.log);
+const ROOT_PREFIX = utf8(V2_LAYOUT.root);
 
 /**
  * What an application uses: commits, queries with proofs, and — configured with `migrate` — the

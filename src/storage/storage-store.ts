@@ -160,6 +160,17 @@ export class StorageStore {
   }
 
   /**
+   * How many pairs of the pending restore (see `pendingRestoreVersion`) are durable: what a
+   * `resumeRestore` will skip. 0 when no restore is pending or none was flushed yet.
+   */
+  async restoreCheckpoint(): Promise<number> {
+    this.checkOpen();
+    if (this.restoring === undefined) return 0;
+    const checkpoint = await this.namespace.get(META_RESTORE_CHECKPOINT);
+    return checkpoint === undefined ? 0 : decodeMetaVersion(checkpoint, 'restore checkpoint');
+  }
+
+  /**
    * The value of `key` in `storeKey` at `version`: the newest entry at or below `version`, or
    * `undefined` when there is none or it is a deletion. A version above the latest reads the latest
    * state. Fails with `ERR_VERSION_PRUNED` below `earliestVersion`, `ERR_UNKNOWN_STORE`,

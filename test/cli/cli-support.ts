@@ -163,14 +163,15 @@ export function expectedRoot(goDb: number, version: number): string {
 }
 
 /** A store/v1 application.db at `path` with `keys` keys over `stores`, committed in blocks of 1000. */
-export async function writeV1(path: string, stores: readonly string[], keys: number): Promise<void> {
+export async function writeV1(path: string, stores: readonly string[], keys: number, valueBytes = 0): Promise<void> {
+  const padding = 'x'.repeat(valueBytes);
   const db = await openDb(path);
   try {
     const v1 = await LegacyStore.open(db, { storeKeys: stores });
     for (let start = 0, version = 1; start < keys; start += 1000, version++) {
       const entries: ChangesetEntry[] = [];
       for (let n = start; n < Math.min(start + 1000, keys); n++) {
-        entries.push([stores[n % stores.length]!, utf8(`key-${String(n).padStart(8, '0')}`), utf8(`value-${n}`)]);
+        entries.push([stores[n % stores.length]!, utf8(`key-${String(n).padStart(8, '0')}`), utf8(`value-${n}${padding}`.slice(0, Math.max(valueBytes, `value-${n}`.length)))]);
       }
       await v1.commit(changesetFromPairs(version, entries).changeset);
     }

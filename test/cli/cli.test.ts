@@ -263,27 +263,49 @@ describe('rx-store-migration migrate / verify / inspect on the Go IAVL 0.13 test
 });
 
 describe('rx-store-migration migrate: interrupted, then resumed', () => {
-  it('Ctrl-C leaves a marked partial target (exit 130); the rerun wipes it and migrates', async () => {
+  it('Ctrl-C leaves a marked partial target (exit 130); the rerun resumes it from the SS checkpoint', async () => {
     const app = path('big', 'application.db');
     const v2 = path('big', 'v2');
     mkdirSync(path('big'), { recursive: true });
-    await writeV1(app, ['bank', 'staking', 'gov'], 12_000);
+    // 1 KiB values: the SS restore flushes (and checkpoints) every 4 MiB, so a stop after 6,000
+    // keys leaves a durable checkpoint to resume from.
+    await writeV1(app, ['bank', 'staking', 'gov'], 12_000, 1024);
 
-    const run = startCli(['migrate', '--from', app, '--to', v2, '--batch-size', '128']);
-    await run.waitForLine((l) => l.type === 'progress');
+    const run = startCli(['migrate', '--from', app, '--to', v2, '--batch-size', '64']);
+    await run.waitForLine((l) => l.type === 'progress' && Number(l.keys) >= 6_000);
     run.child.kill('SIGINT');
     const stopped = await run.done;
     expect(stopped.code).toBe(130);
-    expect(errorLines(stopped.stderr)).toEqual([expect.stringMatching(/interrupted: the target keeps an unfinished migration at height 12; rerun/)]);
+    expect(errorLines(stopped.stderr)).toEqual([expect.stringMatching(/interrupted: the target keeps an unfinished migration at height 12; rerun the same command to resume it/)]);
     const partial = summaryOf(await cli('inspect', v2));
     expect(partial.migration).toEqual({ status: 'migrating', height: 12 });
 
     const resumed = await cli('migrate', '--from', app, '--to', v2);
     expect(resumed.code).toBe(0);
-    expect(resumed.stderr).toContain('holds an unfinished migration (height 12): wiping it and starting over');
-    expect(jsonLines(resumed.stdout).some((l) => l.type === 'wipe')).toBe(true);
-    expect(summaryOf(resumed)).toMatchObject({ status: 'migrated', height: 12, keys: 12_000, restarted: true, verified: true });
+    expect(resumed.stderr).toMatch(/holds an unfinished migration at height 12: resuming \(store\/v2 SS has [\d,]+ of 12,000 keys/);
+    const resumeEvent = jsonLines(resumed.stdout).find((l) => l.type === 'resume');
+    expect(resumeEvent).toMatchObject({ height: 12 });
+    expect(Number(resumeEvent!.ssKeys)).toBeGreaterThan(0);
+    expect(jsonLines(resumed.stdout).some((l) => l.type === 'wipe')).toBe(false);
+    expect(summaryOf(resumed)).toMatchObject({ status: 'migrated', height: 12, resumed: true, restarted: false, verified: true });
+    expect(summaryOf(resumed).resumedSsKeys).toBe(resumeEvent!.ssKeys);
     expect((await cli('verify', '--v1', app, '--v2', v2)).code).toBe(0);
+  });
+
+  it('a rerun at another height wipes the unfinished target and starts over', async () => {
+    const app = path('big', 'application.db');
+    const v2 = path('big', 'v2-other');
+    const run = startCli(['migrate', '--from', app, '--to', v2, '--batch-size', '64']);
+    await run.waitForLine((l) => l.type === 'progress');
+    run.child.kill('SIGINT');
+    expect((await run.done).code).toBe(130);
+
+    const again = await cli('migrate', '--from', app, '--to', v2, '--height', '11');
+    expect(again.code).toBe(0);
+    expect(again.stderr).toContain('holds an unfinished migration at height 12, not 11: wiping it and starting over');
+    expect(jsonLines(again.stdout).some((l) => l.type === 'wipe')).toBe(true);
+    expect(summaryOf(again)).toMatchObject({ status: 'migrated', height: 11, keys: 11_000, restarted: true, resumed: false, verified: true });
+    expect((await cli('verify', '--v1', app, '--v2', v2, '--height', '11')).code).toBe(0);
   });
 });
 

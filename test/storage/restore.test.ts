@@ -230,12 +230,14 @@ describe('StorageStore restore resume after a crash', () => {
       // "Crash": the writer is dropped; a new process opens the same database.
       const second = await StorageStore.open(db, { storeKeys: ['bank'] });
       expect(second.pendingRestoreVersion).toBe(10);
+      expect(await second.restoreCheckpoint()).toBe(durable);
       await expect(second.beginRestore(10)).rejects.toMatchObject({ code: 'ERR_IMPORT_NOT_EMPTY' });
       const resumed = await second.resumeRestore(10);
       expect(resumed.resumedKeys).toBe(durable);
       for (let i = durable; i < 40; i++) resumed.add('bank', key(i), new TextEncoder().encode(`v${i}`));
       await resumed.commit();
       expect(second.latestVersion).toBe(10);
+      expect(await second.restoreCheckpoint()).toBe(0);
       for (let i = 0; i < 40; i++) expect(await second.get('bank', 10, key(i))).toEqual(new TextEncoder().encode(`v${i}`));
       await expect(second.resumeRestore(10)).rejects.toMatchObject({ code: 'ERR_STATE' });
     } finally {
