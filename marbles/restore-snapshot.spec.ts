@@ -19,7 +19,7 @@ const progress = (items: number, keys: number, storesDone: number): MigrationEve
   storesDone,
   lag: 0,
 });
-const ev = { p: progress(3, 2, 0), q: progress(6, 3, 1), r: restored };
+const ev = { p: progress(3, 2, 0), q: progress(6, 3, 1), d: progress(6, 3, 2), r: restored };
 
 describe('restoreSnapshot', () => {
   it('fans each batch out to SC and SS in parallel and pulls the next batch only when both are done', () => {
@@ -37,8 +37,9 @@ describe('restoreSnapshot', () => {
           finish: () => cold('--(r|)', { r: restored }),
         }),
       );
-      // read 1 + max(sc 3, ss 2) per batch; the empty read ends the stream, then finish.
-      expectObservable(result).toBe('----p---q--(r|)', ev);
+      // read 1 + max(sc 3, ss 2) per batch; the empty read ends the stream: every store is done
+      // (d), then finish.
+      expectObservable(result).toBe('----p---qd-(r|)', ev);
     });
     expect(ssLeaves).toEqual([['acc/a', 'acc/b'], ['bank/c']]);
   });
@@ -47,7 +48,7 @@ describe('restoreSnapshot', () => {
     testScheduler().run(({ cold, expectObservable }) => {
       const source = new PullObservable(marblePullSource(batches, (b) => cold('-(b|)', { b })), 3);
       const result = source.pipe(restoreSnapshot({ batchSize: 3, ss: () => cold('-|'), finish: () => cold('(r|)', { r: restored }) }));
-      expectObservable(result).toBe('--p-q(r|)', ev);
+      expectObservable(result).toBe('--p-q(dr|)', ev);
     });
   });
 
@@ -90,9 +91,10 @@ describe('restoreSnapshot', () => {
     testScheduler().run(({ cold, expectObservable }) => {
       const source = cold('-abc|', { a: items.store('acc'), b: items.leaf('a'), c: items.leaf('b') });
       const result = source.pipe(restoreSnapshot({ batchSize: 2, ss: () => cold('|'), finish: () => cold('(r|)', { r: restored }) }));
-      expectObservable(result).toBe('--x-(y r|)', {
+      expectObservable(result).toBe('--x-(ydr|)', {
         x: { ...progress(2, 1, 0), bytes: 4 },
         y: { ...progress(3, 2, 0), bytes: 8 },
+        d: { ...progress(3, 2, 1), bytes: 8 },
         r: restored,
       });
     });

@@ -5,6 +5,7 @@ import {
   tap,
   defaultIfEmpty,
   defer,
+  EMPTY,
   forkJoin,
   last,
   map,
@@ -54,7 +55,8 @@ function pushAsPull<T>(source: Observable<T>, batchSize: number): PullSource<T> 
  * Restores a snapshot stream into SC and SS. Items are taken batch by batch; each batch is
  * imported into the SC while its leaves are written to the SS (fan-out, both in parallel), and
  * the next batch is requested only when both are done, so at most one batch is in memory. After
- * the last batch `finish` runs and the `restored` event closes the stream. With a
+ * the last batch one more progress event counts every store as done, `finish` runs and the
+ * `restored` event closes the stream. With a
  * {@link PullObservable} source (what `SnapshotManager.createMigration` returns) the snapshot is
  * read at the pace of the writes; a plain Observable source is batched as it pushes.
  *
@@ -65,7 +67,7 @@ function pushAsPull<T>(source: Observable<T>, batchSize: number): PullSource<T> 
  * ```
  * source:  -s-n-n-n-s-n-n-|          s = store item, n = IAVL node (batchSize 4)
  * sc, ss:       --|     --|
- * result:  -------p-------p--(r|)    p = progress, r = restored
+ * result:  -------p-------(pp)(r|)  p = progress, r = restored
  * ```
  *
  * @example
@@ -115,6 +117,10 @@ export function restoreSnapshot(sinks: RestoreSinks): OperatorFunction<SnapshotI
       let finished = false;
       return concat(
         pullThrough(pull, (batch) => defer(() => writeBatch(batch)), batchSize),
+        // The batches count the store being read as unfinished; once the stream ended, all are done.
+        defer(() =>
+          items === 0 ? EMPTY : of(migrationEvent({ type: 'progress', phase: 'restore', items, keys, bytes, storesDone: storesSeen, lag: 0 })),
+        ),
         defer(() => sinks.finish({ items, keys, bytes, storesDone: storesSeen })).pipe(tap({ complete: () => (finished = true) })),
       ).pipe(
         finalize(() => {
