@@ -13,6 +13,26 @@ describe('pullThrough', () => {
     });
   });
 
+  it('with readAhead 1 reads the next batch while the sink writes, never more than one ahead', () => {
+    const requests: number[] = [];
+    testScheduler().run(({ cold, expectObservable }) => {
+      const source = marblePullSource([[1, 2], [3, 4], [5]], (batch) => cold('-(b|)', { b: batch }), requests);
+      // Batch 2 is read during write 1; batch 3 is requested only when write 1 ended.
+      const result = pullThrough(source, (batch) => cold('---(w|)', { w: batch.length }), 2, 1);
+      expectObservable(result).toBe('----a--b--(c|)', { a: 2, b: 2, c: 1 });
+    });
+  });
+
+  it('with readAhead, a read error waits until the batch being written is done', () => {
+    testScheduler().run(({ cold, expectObservable }) => {
+      let reads = 0;
+      const source = marblePullSource([[1], [2]], (batch) => (reads++ === 1 ? cold('-#', {}, new Error('read failed')) : cold('-(b|)', { b: batch })));
+      const result = pullThrough(source, (batch) => cold('---(w|)', { w: batch[0] }), 1, 1);
+      // The failing read ends at frame 2, during write 1 (frames 1-4): its error follows w.
+      expectObservable(result).toBe('----(w#)', { w: 1 }, new Error('read failed'));
+    });
+  });
+
   it('tears the source down on unsubscribe', () => {
     testScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
       const read = cold('-(b|)', { b: [1] });

@@ -29,6 +29,7 @@ describe('restoreSnapshot', () => {
       const result = source.pipe(
         restoreSnapshot({
           batchSize: 3,
+          readAhead: 0,
           sc: () => cold('---|'),
           ss: (leaves: readonly RestoredLeaf[]) => {
             ssLeaves.push(leaves.map((l) => `${l.storeKey}/${Buffer.from(l.key).toString()}`));
@@ -44,10 +45,20 @@ describe('restoreSnapshot', () => {
     expect(ssLeaves).toEqual([['acc/a', 'acc/b'], ['bank/c']]);
   });
 
+  it('by default reads the next batch while the previous one is written (readAhead 1)', () => {
+    testScheduler().run(({ cold, expectObservable }) => {
+      const source = new PullObservable(marblePullSource(batches, (b) => cold('-(b|)', { b })), 3);
+      const result = source.pipe(restoreSnapshot({ batchSize: 3, sc: () => cold('---|'), ss: () => cold('--|'), finish: () => cold('----(r|)', { r: restored }) }));
+      // Batch 2 and the end of the stream are read during the writes, so write 2 starts right
+      // after write 1 and the restore ends with it: q and d come 1 frame earlier than without.
+      expectObservable(result).toBe('----p--(qd)(r|)', ev);
+    });
+  });
+
   it('runs SS only when there is no SC (SS-only migration)', () => {
     testScheduler().run(({ cold, expectObservable }) => {
       const source = new PullObservable(marblePullSource(batches, (b) => cold('-(b|)', { b })), 3);
-      const result = source.pipe(restoreSnapshot({ batchSize: 3, ss: () => cold('-|'), finish: () => cold('(r|)', { r: restored }) }));
+      const result = source.pipe(restoreSnapshot({ batchSize: 3, readAhead: 0, ss: () => cold('-|'), finish: () => cold('(r|)', { r: restored }) }));
       expectObservable(result).toBe('--p-q(dr|)', ev);
     });
   });
@@ -61,7 +72,8 @@ describe('restoreSnapshot', () => {
         3,
       );
       const result = source.pipe(restoreSnapshot({ batchSize: 3, ss: () => cold('-|'), finish: () => cold('(r|)', { r: restored }) }));
-      expectObservable(result).toBe('--p#', ev, new Error('export failed'));
+      // The failing read ran ahead during the first write; its error still follows that write.
+      expectObservable(result).toBe('--(p#)', ev, new Error('export failed'));
     });
   });
 

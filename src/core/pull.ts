@@ -1,4 +1,4 @@
-import { BehaviorSubject, concat, concatMap, defer, EMPTY, finalize, from, Observable, takeWhile } from 'rxjs';
+import { concat, concatMap, defer, EMPTY, finalize, from, materialize, Observable, Subject, takeWhile, throwError } from 'rxjs';
 import type { BatchReader } from './batch-reader.js';
 
 /**
@@ -30,28 +30,43 @@ export function pullFromReader<T>(open: () => BatchReader<T> | Promise<BatchRead
 
 /**
  * Drives a {@link PullSource}: requests a batch, hands it to `sink`, and requests the next batch
- * only after the Observable returned by `sink` completed. At most one batch is in memory, however
- * slow the sink. The request loop is closed over an internal subject that never leaves this
- * function.
+ * only after the Observable returned by `sink` completed. With `readAhead` n > 0, n more batches
+ * are requested up front, so the source reads while the sink writes (the disk's read and write
+ * waits overlap) and at most 1 + n batches are in memory, however slow the sink. The request loop
+ * is closed over an internal subject that never leaves this function.
+ *
+ * ```
+ * readAhead 0:  read -r--------r--------r|      r = a batch arrives
+ *               sink  -[write-]-[write-]-
+ * readAhead 1:  read -r-r------r------r|        the next read overlaps the write
+ *               sink  -[write-][write-]-
+ * ```
  */
 export function pullThrough<T, R>(
   source: PullSource<T>,
   sink: (batch: readonly T[]) => Observable<R>,
   batchSize: number,
+  readAhead = 0,
 ): Observable<R> {
+  if (!Number.isSafeInteger(readAhead) || readAhead < 0) throw new RangeError(`readAhead must be a non-negative integer, got ${readAhead}`);
   return defer(() => {
-    const requests = new BehaviorSubject<number>(batchSize);
+    const more = new Subject<number>();
+    const requests = concat(from(new Array<number>(1 + readAhead).fill(batchSize)), more);
     return source(requests).pipe(
-      concatMap((batch) =>
-        concat(
-          sink(batch),
+      // A read-ahead batch's error waits its turn: the batch being written is finished first.
+      materialize(),
+      concatMap((notification) => {
+        if (notification.kind === 'E') return throwError(() => notification.error);
+        if (notification.kind === 'C') return EMPTY;
+        return concat(
+          sink(notification.value),
           defer(() => {
-            requests.next(batchSize);
+            more.next(batchSize);
             return EMPTY;
           }),
-        ),
-      ),
-      finalize(() => requests.complete()),
+        );
+      }),
+      finalize(() => more.complete()),
     );
   });
 }

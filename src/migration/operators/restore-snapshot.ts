@@ -43,6 +43,11 @@ export interface RestoreSinks {
   readonly finish: (totals: RestoreTotals) => Observable<RestoredEvent>;
   /** Items per batch; default 2048. */
   readonly batchSize?: number;
+  /**
+   * Batches read ahead while the previous one is written (a pull source only); default 1, so the
+   * snapshot's reads overlap the SC and SS writes and at most two batches are in memory.
+   */
+  readonly readAhead?: number;
   /** Called when the restore ends without `finish` (error or unsubscribe), to release the targets. */
   readonly abandon?: () => void;
 }
@@ -116,7 +121,7 @@ export function restoreSnapshot(sinks: RestoreSinks): OperatorFunction<SnapshotI
       };
       let finished = false;
       return concat(
-        pullThrough(pull, (batch) => defer(() => writeBatch(batch)), batchSize),
+        pullThrough(pull, (batch) => defer(() => writeBatch(batch)), batchSize, isPullObservable(source) ? (sinks.readAhead ?? 1) : 0),
         // The batches count the store being read as unfinished; once the stream ended, all are done.
         defer(() =>
           items === 0 ? EMPTY : of(migrationEvent({ type: 'progress', phase: 'restore', items, keys, bytes, storesDone: storesSeen, lag: 0 })),
