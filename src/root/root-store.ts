@@ -19,10 +19,13 @@ import { V1_MIGRATION_LOG_PREFIX, V2_LAYOUT } from './v2-layout.js';
 
 /** Options of {@link RootStore.open}. */
 export interface RootStoreOptions {
-  /** store/v1: its `application.db` and mounted store keys. */
+  /** store/v1: its `application.db`, mounted store keys, and decoded IAVL nodes cached per tree. */
   readonly v1: { readonly db: LevelDb; readonly storeKeys: readonly string[]; readonly cacheSize?: number };
-  /** store/v2: its database; `sc: false` migrates SS only (store/v1 trees keep the commitments). */
-  readonly v2: { readonly db: LevelDb; readonly sc?: boolean };
+  /**
+   * store/v2: its database; `sc: false` migrates SS only (store/v1 trees keep the commitments);
+   * `cacheSize`: decoded IAVL nodes cached per SC tree.
+   */
+  readonly v2: { readonly db: LevelDb; readonly sc?: boolean; readonly cacheSize?: number };
   /** Migrate to store/v2 once a version is loaded (in the background). */
   readonly migrate?: boolean;
   /** Keep store/v1 open read-only after the switch, for queries below the migration height. Default true. */
@@ -108,7 +111,13 @@ export class RootStore {
     const withSc = options.v2.sc ?? true;
     const meta = new Namespace(options.v2.db, ROOT_PREFIX);
     const record = await readMigrationRecord(meta);
-    const sc = withSc ? await CommitStore.open(options.v2.db, { storeKeys, prefix: SC_PREFIX }) : null;
+    const sc = withSc
+      ? await CommitStore.open(options.v2.db, {
+          storeKeys,
+          prefix: SC_PREFIX,
+          ...(options.v2.cacheSize === undefined ? {} : { cacheSize: options.v2.cacheSize }),
+        })
+      : null;
     const ss = await StorageStore.open(options.v2.db, { prefix: SS_PREFIX, storeKeys });
     const root = new RootStore(options, v1, sc, ss, meta);
     root.record = record;
