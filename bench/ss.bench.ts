@@ -3,7 +3,7 @@
  * SS and through store/v1's IAVL tree, side by side in one run (issue 3). Medians of 3 runs.
  * Writes bench/results/ss.json.
  *
- *   node .bench-build/bench/ss.bench.js [--keys 100000] [--reads 20000] [--repeats 3]
+ *   node .bench-build/bench/ss.bench.js [--keys 100000] [--reads 20000] [--repeats 3] [--quick]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,9 +21,15 @@ import { environment, fmt, printTable, progress, writeJson } from './lib/report.
 
 const BLOCK = 10_000;
 
-export async function main(argv: readonly string[]): Promise<void> {
-  const { values } = parseArgs({ args: [...argv], options: { keys: { type: 'string' }, reads: { type: 'string' }, repeats: { type: 'string' } }, strict: false });
-  const keys = Number(values.keys ?? 100_000);
+/** Command line of this bench; `--quick` (from `run.js --quick`) uses 20k keys instead of `defaultSizes[0]`. */
+export async function main(argv: readonly string[], defaultSizes: readonly number[] = [100_000]): Promise<void> {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: { keys: { type: 'string' }, reads: { type: 'string' }, repeats: { type: 'string' }, quick: { type: 'boolean' } },
+    strict: false,
+  });
+  // One size only: run.ts may hand over the other benches' list of sizes.
+  const keys = typeof values.keys === 'string' ? Number(values.keys.split(',')[0]) : values.quick === true ? 20_000 : (defaultSizes[0] ?? 100_000);
   const reads = Number(values.reads ?? 20_000);
   const repeats = Number(values.repeats ?? 3);
   const dir = mkdtempSync(join(tmpdir(), 'rxsm-bench-ss-'));
@@ -97,7 +103,7 @@ export async function main(argv: readonly string[]): Promise<void> {
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main(process.argv.slice(2)).catch((error: unknown) => {
+  main(process.argv.slice(2), [100_000]).catch((error: unknown) => {
     console.error(error);
     process.exitCode = 1;
   });

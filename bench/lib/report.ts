@@ -14,18 +14,26 @@ export function fmtMB(bytes: number): string {
 }
 
 /**
- * Prints a table with a title line. The first column is left-aligned, the others right-aligned
- * (they hold numbers).
+ * Prints a table with a title line. By default the first column is left-aligned and the others
+ * right-aligned (they hold numbers); `leftColumns` names further text columns.
  */
-export function printTable(title: string, header: readonly string[], rows: readonly (readonly string[])[]): void {
+export function printTable(title: string, header: readonly string[], rows: readonly (readonly string[])[], leftColumns: readonly number[] = []): void {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const left = (i: number): boolean => i === 0 || leftColumns.includes(i);
   const line = (cells: readonly string[]): string =>
-    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+    cells.map((c, i) => (left(i) ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   console.log('');
   console.log(title);
   console.log(line(header));
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const row of rows) console.log(line(row));
+}
+
+/** The same kind of table as GitHub-flavoured markdown (pipes in cells escaped), for the README. */
+export function markdownTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const cell = (c: string): string => c.replaceAll('|', '\\|');
+  const line = (cells: readonly string[]): string => `| ${cells.map(cell).join(' | ')} |`;
+  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
 }
 
 /** Where and on what a result was measured. */

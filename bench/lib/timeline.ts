@@ -1,0 +1,75 @@
+/**
+ * A time series of the process's memory and of a progress counter, sampled on a timer, for the
+ * memory bench's curve and plot. Kept separate from RssSampler (which only tracks peaks) because a
+ * curve needs every sample, and the counter needs to be fed from the migration's progress events.
+ */
+import { nowMs } from './stats.js';
+
+/** One sample: milliseconds since `start()`, memory in bytes, and the counter at that moment. */
+export interface TimelineSample {
+  readonly tMs: number;
+  readonly rssBytes: number;
+  readonly heapUsedBytes: number;
+  /** The V8 heap as reserved from the OS (what heapUsed costs in RSS, garbage included). */
+  readonly heapTotalBytes: number;
+  /** Memory of C++ objects bound to JS, Buffers and ArrayBuffers included (outside the V8 heap). */
+  readonly externalBytes: number;
+  readonly count: number;
+}
+
+/** Samples RSS, the V8 heap, external memory and a counter every `intervalMs` while the event loop turns. */
+export class TimelineSampler {
+  private readonly samples: TimelineSample[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private t0 = 0;
+  private counter = 0;
+
+  constructor(private readonly intervalMs = 250) {}
+
+  /** The latest value of the counter (e.g. keys restored so far); sampled with the memory. */
+  set count(value: number) {
+    this.counter = value;
+  }
+
+  /** Takes the first sample (time 0) and starts the timer. */
+  start(): void {
+    this.t0 = nowMs();
+    this.sample();
+    this.timer = setInterval(() => this.sample(), this.intervalMs);
+    // Sampling must never keep a finished bench alive.
+    this.timer.unref();
+  }
+
+  /** Stops the timer after one last sample; returns every sample. */
+  stop(): readonly TimelineSample[] {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+    this.sample();
+    return this.samples;
+  }
+
+  /** Takes one sample now (also usable from a loop that does not yield to the timer). */
+  sample(): void {
+    const memory = process.memoryUsage();
+    this.samples.push({ tMs: nowMs() - this.t0, rssBytes: memory.rss, heapUsedBytes: memory.heapUsed, heapTotalBytes: memory.heapTotal, externalBytes: memory.external, count: this.counter });
+  }
+}
+
+/**
+ * Rate of the counter per second over a sliding window of `windowMs`, at every sample after the
+ * first (the first second has a shorter window). A window, because progress arrives in throttled steps (one event per
+ * 250 ms at most): the difference of two neighbouring samples jumps between 0 and twice the rate.
+ */
+export function ratePerSecond(samples: readonly TimelineSample[], windowMs = 1000): { tMs: number; rate: number }[] {
+  const out: { tMs: number; rate: number }[] = [];
+  let from = 0;
+  for (let i = 0; i < samples.length; i++) {
+    const s = samples[i]!;
+    while (from < i && s.tMs - samples[from + 1]!.tMs >= windowMs) from++;
+    const first = samples[from]!;
+    const span = s.tMs - first.tMs;
+    if (span <= 0) continue;
+    out.push({ tMs: s.tMs, rate: ((s.count - first.count) * 1000) / span });
+  }
+  return out;
+}

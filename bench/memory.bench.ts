@@ -1,0 +1,302 @@
+/**
+ * Memory of a migration against its size (issue 8, target 3: peak RSS for 4M keys ≤ 1.2× that for
+ * 1M keys, and ≤ 300 MiB — the streams are bounded, so memory must not grow with the state).
+ *
+ * For each size N (3 stores): build a store/v1 database of N keys (in this process, or reuse one
+ * from `--store-cache`), then migrate it (SC + SS) in a fresh child process (bench/memory-child.ts)
+ * that reports its own kernel peak RSS and a sampled RSS/heapUsed/keys curve. A fresh process per
+ * size, because a peak inside one process is polluted by whatever ran before in it (the build,
+ * the previous size). The curve of the largest size is drawn to bench/results/migration-plot.svg.
+ * Writes bench/results/memory.json.
+ *
+ *   node .bench-build/bench/memory.bench.js [--keys 1000000,4000000] [--quick]
+ *        [--build commits|import] [--build-block 50000] [--store-cache DIR]
+ *        [--batch 2048] [--sample-ms 250] [--seed 42] [--no-sc] [--node-cache N]
+ *        [--child-flags "--max-old-space-size=128"] [--out FILE] [--no-json] [--no-plot]
+ *
+ * `--quick` runs 50k and 200k keys. A 4M-key store/v1 built by commits takes long with our IAVL;
+ * `--store-cache DIR` keeps the built stores for the next run, `--build import` builds a balanced
+ * tree through the snapshot restorer instead (much faster; see lib/v1-builder.ts for the caveat).
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { openDb } from '../src/db/level-db.js';
+import type { MemoryChildResult } from './memory-child.js';
+import { environment, fmt, printTable, progress, writeJson } from './lib/report.js';
+import { nowMs } from './lib/stats.js';
+import { lineChartSvg } from './lib/svg-chart.js';
+import { ratePerSecond } from './lib/timeline.js';
+import { buildV1, type V1BuildMode } from './lib/v1-builder.js';
+
+const STORES = ['acc', 'bank', 'staking'];
+const QUICK_SIZES = [50_000, 200_000];
+const DEFAULT_OUT = 'bench/results/memory.json';
+const PLOT_OUT = 'bench/results/migration-plot.svg';
+/** Target 3: the largest size's peak RSS, absolute. */
+const LIMIT_MIB = 300;
+const MIB = 2 ** 20;
+
+/** Options of {@link runMemoryBench}. */
+export interface MemoryBenchOptions {
+  readonly sizes: readonly number[];
+  readonly build: V1BuildMode;
+  readonly buildBlock: number;
+  /** Where built stores are kept for later runs; undefined: a temp folder, removed afterwards. */
+  readonly storeCache: string | undefined;
+  readonly batch: number;
+  readonly sampleMs: number;
+  readonly seed: number;
+  readonly sc: boolean;
+  /** IAVL node cache size per tree in the child; undefined: the library's default. */
+  readonly nodeCache: number | undefined;
+  /** Extra node flags of the child, e.g. a heap cap, to see how much of the peak is uncollected garbage. */
+  readonly childFlags: readonly string[];
+  readonly out: string | undefined;
+  readonly plot: string | undefined;
+}
+
+/** One size: how its store was built and what the migrating child reported. */
+interface SizeResult {
+  readonly keys: number;
+  readonly build: { readonly mode: V1BuildMode; readonly block: number; readonly reused: boolean; readonly ms: number };
+  readonly migrateMs: number;
+  readonly keysPerSec: number;
+  readonly baselineRssMiB: number;
+  readonly peakRssMiB: number;
+  readonly sampledPeakRssMiB: number;
+  readonly peakHeapUsedMiB: number;
+  readonly peakExternalMiB: number;
+  readonly child: MemoryChildResult;
+}
+
+/** What a finished build leaves next to the database, so a cached store is reused only if it fits. */
+interface StoreMeta {
+  readonly keys: number;
+  readonly stores: readonly string[];
+  readonly mode: V1BuildMode;
+  readonly block: number;
+  readonly seed: number;
+}
+
+function sameMeta(a: StoreMeta, b: StoreMeta): boolean {
+  return a.keys === b.keys && a.mode === b.mode && a.seed === b.seed && a.stores.join() === b.stores.join() && (a.mode === 'import' || a.block === b.block);
+}
+
+/** A built store/v1 of `keys` keys: reused from the cache, or built now. */
+async function prepareStore(root: string, keys: number, options: MemoryBenchOptions): Promise<{ dir: string; reused: boolean; ms: number }> {
+  const meta: StoreMeta = { keys, stores: STORES, mode: options.build, block: options.buildBlock, seed: options.seed };
+  const dir = join(root, `v1-${options.build}-${keys}-seed${options.seed}`);
+  const metaPath = join(dir, 'bench-meta.json');
+  if (existsSync(metaPath) && sameMeta(JSON.parse(readFileSync(metaPath, 'utf8')) as StoreMeta, meta)) {
+    progress(`  reusing store/v1 of ${fmt(keys)} keys in ${dir}`);
+    return { dir, reused: true, ms: 0 };
+  }
+  // A half-built store (an interrupted earlier run) is not reusable: start over.
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  progress(`  building store/v1 of ${fmt(keys)} keys (${options.build}${options.build === 'commits' ? `, ${fmt(options.buildBlock)} keys a version` : ''})`);
+  const t0 = nowMs();
+  const db = await openDb(join(dir, 'application.db'));
+  let reported = 0;
+  try {
+    await buildV1(db, {
+      stores: STORES,
+      keys,
+      mode: options.build,
+      block: options.buildBlock,
+      seed: options.seed,
+      onProgress: (done) => {
+        if (done - reported >= keys / 10 || done === keys) {
+          reported = done;
+          progress(`    built ${fmt(done)} keys (${fmt(done / ((nowMs() - t0) / 1000))} keys/s)`);
+        }
+      },
+    });
+  } finally {
+    await db.close();
+  }
+  writeFileSync(metaPath, `${JSON.stringify(meta)}\n`);
+  return { dir, reused: false, ms: nowMs() - t0 };
+}
+
+/** Runs bench/memory-child.js on the store in `dir` and parses its report. */
+function migrateInChild(dir: string, options: MemoryBenchOptions): Promise<MemoryChildResult> {
+  const script = fileURLToPath(new URL('./memory-child.js', import.meta.url));
+  const args = ['--expose-gc', ...options.childFlags, script, '--v1', join(dir, 'application.db'), '--stores', STORES.join(','), '--batch', String(options.batch), '--sample-ms', String(options.sampleMs)];
+  if (!options.sc) args.push('--no-sc');
+  if (options.nodeCache !== undefined) args.push('--node-cache', String(options.nodeCache));
+  return new Promise((resolve, reject) => {
+    const child = execFile(process.execPath, args, { maxBuffer: 256 * MIB }, (error, stdout) => {
+      if (error) return reject(new Error(`memory child failed: ${error.message}`));
+      try {
+        resolve(JSON.parse(stdout.trim().split('\n').at(-1)!) as MemoryChildResult);
+      } catch (parseError) {
+        reject(new Error(`memory child printed no JSON result: ${String(parseError)}`));
+      }
+    });
+    // The child's progress and errors go straight to our stderr.
+    child.stderr?.pipe(process.stderr);
+  });
+}
+
+/** The plot of the README: restore throughput and memory over time during one migration. */
+function plotSvg(size: SizeResult, options: MemoryBenchOptions): string {
+  const samples = size.child.samples;
+  const seconds = (ms: number): number => ms / 1000;
+  const rate = ratePerSecond(samples, 1000);
+  return lineChartSvg({
+    title: `Migration of ${fmt(size.keys)} keys (${options.sc ? 'SC + SS' : 'SS only'}, ${STORES.length} stores): throughput and memory`,
+    subtitle:
+      `fresh process, sampled every ${options.sampleMs} ms; ${fmt(size.keysPerSec)} keys/s overall, peak RSS ${fmt(size.peakRssMiB)} MiB (kernel); ` +
+      `store/v1 built by ${options.build}; node ${process.version}, ${new Date().toISOString().slice(0, 10)}`,
+    xLabel: 'time since the migration started (s)',
+    panels: [
+      {
+        yLabel: 'keys restored per second',
+        series: [{ name: 'throughput (1 s window)', color: '#1f77b4', points: rate.map((r) => [seconds(r.tMs), r.rate] as const) }],
+      },
+      {
+        yLabel: 'memory (MiB)',
+        reference: { y: LIMIT_MIB, label: `target 3: ${LIMIT_MIB} MiB` },
+        series: [
+          { name: 'RSS', color: '#d62728', points: samples.map((s) => [seconds(s.tMs), s.rssBytes / MIB] as const) },
+          { name: 'V8 heap total', color: '#ff7f0e', points: samples.map((s) => [seconds(s.tMs), s.heapTotalBytes / MIB] as const) },
+          { name: 'V8 heap used', color: '#2ca02c', dashed: true, points: samples.map((s) => [seconds(s.tMs), s.heapUsedBytes / MIB] as const) },
+          // Buffers live outside the V8 heap: RSS minus heap minus this is native (LevelDB, allocator).
+          { name: 'external (Buffers)', color: '#9467bd', dashed: true, points: samples.map((s) => [seconds(s.tMs), s.externalBytes / MIB] as const) },
+        ],
+      },
+    ],
+  });
+}
+
+/** Runs every size, prints the table, writes the JSON result and the plot; returns the result. */
+export async function runMemoryBench(options: MemoryBenchOptions): Promise<Record<string, unknown>> {
+  const env = environment();
+  const started = new Date().toISOString();
+  const root = options.storeCache ?? mkdtempSync(join(tmpdir(), 'rxsm-bench-mem-'));
+  mkdirSync(root, { recursive: true });
+  const sizes: SizeResult[] = [];
+  try {
+    for (const keys of [...options.sizes].sort((a, b) => a - b)) {
+      progress(`memory bench: ${fmt(keys)} keys in ${STORES.length} stores`);
+      const store = await prepareStore(root, keys, options);
+      const child = await migrateInChild(store.dir, options);
+      const size: SizeResult = {
+        keys,
+        build: { mode: options.build, block: options.buildBlock, reused: store.reused, ms: store.ms },
+        migrateMs: child.migrateMs,
+        keysPerSec: child.keys / (child.migrateMs / 1000),
+        baselineRssMiB: child.baselineRssBytes / MIB,
+        peakRssMiB: child.maxRssBytes / MIB,
+        sampledPeakRssMiB: child.sampledPeakRssBytes / MIB,
+        peakHeapUsedMiB: child.peakHeapUsedBytes / MIB,
+        peakExternalMiB: child.peakExternalBytes / MIB,
+        child,
+      };
+      progress(`  migrated ${fmt(child.keys)} keys in ${fmt(child.migrateMs / 1000, 1)} s; peak RSS ${fmt(size.peakRssMiB)} MiB`);
+      sizes.push(size);
+    }
+  } finally {
+    if (options.storeCache === undefined) rmSync(root, { recursive: true, force: true });
+  }
+  const smallest = sizes[0]!;
+  const largest = sizes[sizes.length - 1]!;
+  const peakRatio = sizes.length > 1 ? largest.peakRssMiB / smallest.peakRssMiB : undefined;
+  printTable(
+    `memory: one migration per fresh process (${options.sc ? 'SC + SS' : 'SS only'}, batch ${options.batch})`,
+    ['keys', 'keys/s', 'RSS before', 'peak RSS (kernel)', 'peak RSS (sampled)', 'peak heap used', 'peak external', `vs ${fmt(smallest.keys)}`],
+    sizes.map((s) => [
+      fmt(s.keys),
+      fmt(s.keysPerSec),
+      `${fmt(s.baselineRssMiB)} MiB`,
+      `${fmt(s.peakRssMiB)} MiB`,
+      `${fmt(s.sampledPeakRssMiB)} MiB`,
+      `${fmt(s.peakHeapUsedMiB)} MiB`,
+      `${fmt(s.peakExternalMiB)} MiB`,
+      `${fmt(s.peakRssMiB / smallest.peakRssMiB, 2)}×`,
+    ]),
+  );
+  if (sizes.length > 1) console.log(`  target 3: peak(${fmt(largest.keys)}) / peak(${fmt(smallest.keys)}) ≤ 1.2 and peak(${fmt(largest.keys)}) ≤ ${LIMIT_MIB} MiB`);
+  if (options.plot !== undefined) {
+    mkdirSync(dirname(options.plot), { recursive: true });
+    writeFileSync(options.plot, plotSvg(largest, options));
+    console.log(`plot written to ${options.plot}`);
+  }
+  const result = {
+    bench: 'memory',
+    startedAt: started,
+    finishedAt: new Date().toISOString(),
+    environment: { ...env, loadAvgAtEnd: environment().loadAvgAtEnd },
+    options: { ...options, stores: STORES },
+    limitMiB: LIMIT_MIB,
+    peakRatio: peakRatio ?? null,
+    smallestKeys: smallest.keys,
+    largestKeys: largest.keys,
+    largestPeakRssMiB: largest.peakRssMiB,
+    plot: options.plot ?? null,
+    sizes,
+  };
+  if (options.out !== undefined) writeJson(options.out, result);
+  return result;
+}
+
+/** Command line of this bench; `defaultSizes` is what `npm run bench` runs without `--keys`. */
+export async function main(argv: readonly string[], defaultSizes: readonly number[]): Promise<void> {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      keys: { type: 'string' },
+      quick: { type: 'boolean', default: false },
+      build: { type: 'string', default: 'commits' },
+      'build-block': { type: 'string', default: '50000' },
+      'store-cache': { type: 'string' },
+      batch: { type: 'string', default: '2048' },
+      'sample-ms': { type: 'string', default: '250' },
+      seed: { type: 'string', default: '42' },
+      'no-sc': { type: 'boolean', default: false },
+      'node-cache': { type: 'string' },
+      'child-flags': { type: 'string' },
+      out: { type: 'string' },
+      'no-json': { type: 'boolean', default: false },
+      'no-plot': { type: 'boolean', default: false },
+    },
+    // bench/run.ts hands every bench the same argv: other benches' options are not errors here.
+    strict: false,
+  });
+  const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+  const int = (v: unknown, name: string): number => {
+    const n = Number(String(v).replaceAll('_', ''));
+    if (!Number.isSafeInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got ${String(v)}`);
+    return n;
+  };
+  const keys = str(values.keys);
+  const sizes = keys !== undefined ? keys.split(',').map((k) => int(k, 'keys')) : values.quick ? QUICK_SIZES : [...defaultSizes];
+  const build = str(values.build);
+  if (build !== 'commits' && build !== 'import') throw new Error(`--build must be commits or import, got ${String(build)}`);
+  await runMemoryBench({
+    sizes,
+    build,
+    buildBlock: int(values['build-block'], 'build-block'),
+    storeCache: str(values['store-cache']),
+    batch: int(values.batch, 'batch'),
+    sampleMs: int(values['sample-ms'], 'sample-ms'),
+    seed: int(values.seed, 'seed'),
+    sc: values['no-sc'] !== true,
+    childFlags: (str(values['child-flags']) ?? '').split(' ').filter((f) => f.length > 0),
+    nodeCache: str(values['node-cache']) === undefined ? undefined : int(values['node-cache'], 'node-cache'),
+    out: values['no-json'] === true ? undefined : (str(values.out) ?? DEFAULT_OUT),
+    plot: values['no-plot'] === true ? undefined : PLOT_OUT,
+  });
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main(process.argv.slice(2), [1_000_000, 4_000_000]).catch((error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  });
+}
