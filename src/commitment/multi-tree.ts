@@ -75,13 +75,11 @@ export class MultiTree {
     for (const name of names) {
       const prefix = concat(ns.prefix, layout.treePrefix(name));
       const treeOptions = { prefix, ...(options.cacheSize === undefined ? {} : { cacheSize: options.cacheSize }) };
-      let tree = await IavlTree.open(db, treeOptions);
-      if (tree.version === 0 && latest > 0) {
-        // A store added after genesis starts at the next version (Go: InitialVersion on upgrade).
-        tree = await IavlTree.open(db, { ...treeOptions, initialVersion: latest + 1 });
-      } else if (tree.version !== latest && latest > 0) {
-        await tree.loadVersion(latest);
-      }
+      // Opened at the multi-store's committed version, never at the tree's own highest node: an
+      // interrupted import leaves flushed nodes of older versions without a root.
+      const tree = await IavlTree.open(db, { ...treeOptions, version: 0, initialVersion: latest + 1 });
+      if (latest > 0 && (await tree.ndb.latestVersion()) > 0) await tree.loadVersion(latest);
+      // else: nothing committed yet, or a store added after genesis (Go: InitialVersion on upgrade).
       trees.set(name, tree);
     }
     return new MultiTree(ns, layout, trees, latest);

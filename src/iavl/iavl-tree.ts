@@ -22,6 +22,12 @@ export interface IavlTreeOptions {
   readonly initialVersion?: number;
   /** Decoded nodes kept in memory; default 200,000 (Go nodes default to 781,250). */
   readonly cacheSize?: number;
+  /**
+   * Version to load instead of the latest found on disk; 0 opens the tree empty. For trees whose
+   * owner records the committed version elsewhere (a multi-store), where nodes above it are the
+   * leftovers of an interrupted import and not a version.
+   */
+  readonly version?: number;
 }
 
 /** A saved version: its number and root hash. */
@@ -76,8 +82,8 @@ export class IavlTree {
     const prefix = typeof options.prefix === 'string' ? utf8(options.prefix) : (options.prefix ?? new Uint8Array(0));
     const initialVersion = checkVersion(options.initialVersion ?? 0, 'initial version');
     const tree = new IavlTree(new NodeDb(new Namespace(db, prefix), options.cacheSize), initialVersion);
-    const latest = await tree.ndb.latestVersion();
-    if (latest > 0) await tree.loadVersion(latest);
+    const version = options.version === undefined ? await tree.ndb.latestVersion() : checkVersion(options.version, 'version');
+    if (version > 0) await tree.loadVersion(version);
     return tree;
   }
 

@@ -6,6 +6,7 @@ import { CommitStore } from '../../src/commitment/commit-store.js';
 import { commitInfoHash } from '../../src/commitment/commit-info.js';
 import type { StoreProof } from '../../src/commitment/multi-tree.js';
 import { LegacyStore } from '../../src/v1/legacy-store.js';
+import { IavlTree } from '../../src/iavl/iavl-tree.js';
 import { checkIavlProofRules } from '../../src/iavl/proof-rules.js';
 import type { SnapshotItem } from '../../src/proto/snapshot-item.js';
 import { decodeInt64Value } from '../../src/proto/int64-value.js';
@@ -100,6 +101,31 @@ describe.each(BACKENDS)('store/v1 and SC conformance ($name)', ({ open }) => {
     expect(toHex(await reopened.appHash())).toBe(hash5);
     const info = await reopened.commit(history[5]!.changeset);
     expect(info.version).toBe(6);
+  });
+
+  it('an import interrupted after a flush leaves no version: the SC reopens at its committed version, and clear() empties it', async () => {
+    const source = await IavlTree.open(handle.db, { prefix: 'source/' });
+    const big = new Uint8Array(1024).fill(7);
+    for (let n = 0; n < 6000; n++) await source.set(utf8(`key-${String(n).padStart(5, '0')}`), big);
+    await source.saveVersion();
+    const nodes = await lastValueFrom(source.export(1).pipe(toArray()));
+    const sc = await CommitStore.open(handle.db, { storeKeys: STORES, prefix: 'sc/' });
+    const importer = await sc.multi.tree('bank').importer(1);
+    // More than the importer's 4 MiB flush threshold, but not the whole tree: no root is written.
+    for (const node of nodes.slice(0, 10_000)) await importer.add(node);
+    importer.close();
+    expect((await handle.db.keys({ gte: utf8('sc/'), lt: utf8('sc0') }).all()).length).toBeGreaterThan(1000);
+    const reopened = await CommitStore.open(handle.db, { storeKeys: STORES, prefix: 'sc/' });
+    expect(reopened.latestVersion).toBe(0);
+    expect(reopened.multi.tree('bank').version).toBe(0);
+    expect(await reopened.multi.tree('bank').get(utf8('key-00000'))).toBeUndefined();
+    await reopened.clear();
+    expect(await handle.db.keys({ gte: utf8('sc/'), lt: utf8('sc0') }).all()).toEqual([]);
+    const bank = (await CommitStore.open(handle.db, { storeKeys: STORES, prefix: 'sc/' })).multi.tree('bank');
+    const restarted = await bank.importer(1);
+    for (const node of nodes) await restarted.add(node);
+    await restarted.commit();
+    expect(toHex(bank.hash())).toBe(toHex(source.hash()));
   });
 
   it('snapshots v1 in sorted store order and post-order, and restores it into SC with equal hashes', async () => {

@@ -31,6 +31,21 @@ describe('IAVL bad input: typed errors, never a crash or a silently wrong hash',
       expect(tree.size).toBe(0);
     }));
 
+  it('opens at a chosen version (0: empty) and names a version that does not exist', async () =>
+    withTree(async (tree, db) => {
+      await filled(tree, 3);
+      await tree.set(utf8('key-001'), utf8('changed'));
+      await tree.saveVersion();
+      const empty = await IavlTree.open(db, { version: 0 });
+      expect([empty.version, empty.size]).toEqual([0, 0]);
+      const first = await IavlTree.open(db, { version: 1 });
+      expect(first.version).toBe(1);
+      expect(await first.get(utf8('key-001'))).toEqual(utf8('value-1'));
+      expect((await IavlTree.open(db)).version).toBe(2);
+      expect((await errorOf(IavlTree.open(db, { version: 3 }))).code).toBe('ERR_VERSION_NOT_FOUND');
+      expect((await errorOf(IavlTree.open(db, { version: -1 }))).message).toMatch(/version/);
+    }));
+
   it('reports a missing node by its key when reading an older version', async () =>
     withTree(async (tree, db) => {
       await filled(tree, 20);
