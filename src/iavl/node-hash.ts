@@ -1,8 +1,17 @@
 import { hash } from 'node:crypto';
 import { putUvarint, uvarintLength, zigzag } from '../core/varint.js';
+import { sha256Short } from './sha256.js';
 
-/** SHA-256 of `bytes` (Node's one-shot hash: no Hash object per call). */
+/**
+ * Inputs up to this length (two blocks with padding) hash in JavaScript; longer ones in OpenSSL,
+ * whose per-call overhead the faster compression then outweighs.
+ */
+const SHORT_INPUT = 119;
+
+/** SHA-256 of `bytes`. */
 export function sha256(bytes: Uint8Array): Uint8Array {
+  if (bytes.length <= SHORT_INPUT) return sha256Short(bytes);
+  // Node's one-shot hash: no Hash object per call.
   const digest = hash('sha256', bytes, 'buffer') as unknown as Buffer;
   return new Uint8Array(digest.buffer, digest.byteOffset, digest.byteLength);
 }
