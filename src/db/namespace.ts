@@ -2,6 +2,7 @@ import type { AbstractBatchOperation } from 'abstract-level';
 import { asBytes, concatBytes, prefixEnd } from '../core/bytes.js';
 import { wrapIoError } from '../core/errors.js';
 import type { LevelDb } from './level-db.js';
+import { SyncFirstReader } from './sync-first-reader.js';
 
 /** One write of an atomic batch, with the full (prefixed) key. */
 export type WriteOp = AbstractBatchOperation<LevelDb, Uint8Array, Uint8Array>;
@@ -20,6 +21,8 @@ export interface KeyRange {
  * (a flaw of the Go wiring, formats.md §3).
  */
 export class Namespace {
+  private reader: SyncFirstReader | undefined;
+
   constructor(
     readonly db: LevelDb,
     readonly prefix: Uint8Array,
@@ -53,6 +56,26 @@ export class Namespace {
     } catch (error) {
       throw wrapIoError(error, 'database read failed');
     }
+  }
+
+  /**
+   * Like {@link getMany}, for keys that already carry the namespace prefix (bulk readers build
+   * them in place, without a concatenation per key) and whose values are never overwritten: the
+   * keys are not read from one snapshot, see {@link SyncFirstReader}.
+   */
+  async getManyPrefixed(keys: Uint8Array[]): Promise<(Uint8Array | undefined)[]> {
+    try {
+      this.reader ??= new SyncFirstReader(this.db);
+      const values = await this.reader.getMany(keys);
+      return values.map((v) => (v === undefined ? undefined : asBytes(v)));
+    } catch (error) {
+      throw wrapIoError(error, 'database read failed');
+    }
+  }
+
+  /** Like {@link put}, for a key that already carries the namespace prefix. */
+  putPrefixed(key: Uint8Array, value: Uint8Array): WriteOp {
+    return { type: 'put', key, value };
   }
 
   /** A put operation for an atomic batch. */

@@ -1,10 +1,11 @@
 import type { Observable } from 'rxjs';
+import { toHex } from '../core/bytes.js';
 import { StoreError } from '../core/errors.js';
 import { checkVersion } from '../core/version.js';
 import { type BatchReader, fromBatchReader } from '../core/batch-reader.js';
 import type { Node } from './node.js';
-import { childrenOf, type NodeDb } from './node-db.js';
-import { type NodeRef, refId } from './node-key.js';
+import type { NodeDb } from './node-db.js';
+import type { NodeRef } from './node-key.js';
 
 /** Levels read ahead below a node whose children are not loaded yet (up to 2^8 nodes). */
 const PREFETCH_DEPTH = 8;
@@ -23,6 +24,13 @@ export interface ExportNode {
 interface Frame {
   readonly node: Node;
   expanded: boolean;
+  /** Both children once read ahead, until the frame is expanded. */
+  left: Frame | undefined;
+  right: Frame | undefined;
+}
+
+function frame(node: Node): Frame {
+  return { node, expanded: false, left: undefined, right: undefined };
 }
 
 /**
@@ -33,15 +41,13 @@ interface Frame {
 export class ExportReader implements BatchReader<ExportNode> {
   private readonly stack: Frame[] = [];
   private release: (() => void) | undefined;
-  /** Nodes read ahead, by ref id; each is taken out when its parent is expanded. */
-  private readonly prefetched = new Map<string, Node>();
 
   private constructor(
     private readonly ndb: NodeDb,
     root: Node | undefined,
     release: () => void,
   ) {
-    if (root !== undefined) this.stack.push({ node: root, expanded: false });
+    if (root !== undefined) this.stack.push(frame(root));
     this.release = release;
   }
 
@@ -67,9 +73,9 @@ export class ExportReader implements BatchReader<ExportNode> {
   async read(max: number): Promise<ExportNode[]> {
     const out: ExportNode[] = [];
     while (out.length < max && this.stack.length > 0) {
-      const frame = this.stack[this.stack.length - 1]!;
-      const node = frame.node;
-      if (node.isLeaf || frame.expanded) {
+      const top = this.stack[this.stack.length - 1]!;
+      const node = top.node;
+      if (node.isLeaf || top.expanded) {
         this.stack.pop();
         out.push(
           node.isLeaf
@@ -78,49 +84,46 @@ export class ExportReader implements BatchReader<ExportNode> {
         );
         continue;
       }
-      frame.expanded = true;
-      const [left, right] = await this.children(node);
-      this.stack.push({ node: right, expanded: false }, { node: left, expanded: false });
+      top.expanded = true;
+      if (top.left === undefined) await this.readAhead(top);
+      this.stack.push(top.right!, top.left!);
+      // Consumed subtrees must not stay reachable from their open ancestors.
+      top.left = undefined;
+      top.right = undefined;
     }
     if (this.stack.length === 0) await this.close();
     return out;
   }
 
-  private take(ref: NodeRef | undefined): Node | undefined {
-    if (ref === undefined) return undefined;
-    const id = refId(ref);
-    const node = this.prefetched.get(id);
-    if (node !== undefined) this.prefetched.delete(id);
-    return node;
-  }
-
   /**
-   * The children of `node`, read ahead: on a miss, the subtree below `node` is loaded level by
-   * level down to PREFETCH_DEPTH with one `getMany` per level, so a walk costs about one database
-   * round trip per 2^PREFETCH_DEPTH nodes instead of one per node. The read-ahead is bounded by
-   * the open subtrees along the current path.
+   * Loads the children of `top` and reads ahead below them, level by level down to
+   * PREFETCH_DEPTH with one batched read per level, so a walk costs about one database round trip
+   * per 2^PREFETCH_DEPTH nodes instead of one per node. The read-ahead hangs off the frames, so it
+   * is bounded by the open subtrees along the current path. Loaded nodes bypass the node cache.
    */
-  private async children(node: Node): Promise<[Node, Node]> {
-    const left = node.left ?? this.take(node.leftRef);
-    const right = node.right ?? this.take(node.rightRef);
-    if (left !== undefined && right !== undefined) return [left, right];
-    if (left !== undefined || right !== undefined) return childrenOf(this.ndb, node);
-    let level: Node[] = [node];
-    let first: [Node, Node] | undefined;
+  private async readAhead(top: Frame): Promise<void> {
+    let level: Frame[] = [top];
     for (let depth = 0; depth < PREFETCH_DEPTH && level.length > 0; depth++) {
+      const parents: Frame[] = [];
       const refs: NodeRef[] = [];
-      for (const n of level) if (!n.isLeaf) refs.push(n.leftRef!, n.rightRef!);
+      for (const f of level) {
+        if (f.node.isLeaf || f.left !== undefined) continue;
+        parents.push(f);
+        refs.push(childRef(f.node, 'left'), childRef(f.node, 'right'));
+      }
       if (refs.length === 0) break;
-      const loaded = await this.ndb.getNodes(refs);
-      if (first === undefined) first = [loaded[0]!, loaded[1]!];
-      else loaded.forEach((n, i) => this.prefetched.set(refId(refs[i]!), n));
-      level = loaded;
+      const loaded = await this.ndb.getNodes(refs, false);
+      level = [];
+      for (let i = 0; i < parents.length; i++) {
+        const parent = parents[i]!;
+        parent.left = frame(loaded[2 * i]!);
+        parent.right = frame(loaded[2 * i + 1]!);
+        level.push(parent.left, parent.right);
+      }
     }
-    return first!;
   }
 
   async close(): Promise<void> {
-    this.prefetched.clear();
     this.stack.length = 0;
     this.release?.();
     this.release = undefined;
@@ -135,4 +138,10 @@ export class ExportReader implements BatchReader<ExportNode> {
  */
 export function exportTree(ndb: NodeDb, version: number, options: { batchSize?: number } = {}): Observable<ExportNode> {
   return fromBatchReader(() => ExportReader.open(ndb, version), options.batchSize ?? 1024);
+}
+
+function childRef(node: Node, side: 'left' | 'right'): NodeRef {
+  const ref = side === 'left' ? node.leftRef : node.rightRef;
+  if (ref === undefined) throw new StoreError('ERR_NODE_CORRUPT', `inner node ${toHex(node.key)} has no ${side} child`);
+  return ref;
 }

@@ -1,12 +1,13 @@
 import type { Observable } from 'rxjs';
-import { compareBytes, equalBytes, toHex, utf8 } from '../core/bytes.js';
+import { equalBytes, toHex, utf8 } from '../core/bytes.js';
 import { StoreError } from '../core/errors.js';
 import { checkVersion } from '../core/version.js';
 import type { LevelDb } from '../db/level-db.js';
 import { Namespace, type WriteOp } from '../db/namespace.js';
 import { Node } from './node.js';
 import { EMPTY_HASH, hashInner, hashLeaf } from './node-hash.js';
-import { childrenOf, leftOf, NodeDb, rightOf } from './node-db.js';
+import { NodeDb } from './node-db.js';
+import { setChildren, TreeMutation } from './tree-mutation.js';
 import { getValue } from './tree-reader.js';
 import { ImmutableTree } from './immutable-tree.js';
 import { exportTree, type ExportNode } from './exporter.js';
@@ -49,18 +50,6 @@ export interface StagedVersion extends SavedVersion {
   abort(): void;
 }
 
-interface SetResult {
-  node: Node;
-  updated: boolean;
-}
-
-interface RemoveResult {
-  node: Node | undefined;
-  newKey: Uint8Array | undefined;
-  value: Uint8Array | undefined;
-  removed: boolean;
-}
-
 /**
  * A mutable, versioned IAVL+ tree whose hashes equal Go cosmos/iavl v1 for the same history of
  * writes. Changes build a working tree in memory; `saveVersion` hashes and persists it in the IAVL
@@ -71,11 +60,14 @@ export class IavlTree {
   private savedVersion = 0;
   private savedRoot: Node | undefined = undefined;
   private readOnlyReason: string | undefined = undefined;
+  private readonly mutation: TreeMutation;
 
   private constructor(
     readonly ndb: NodeDb,
     private readonly initialVersion: number,
-  ) {}
+  ) {
+    this.mutation = new TreeMutation(ndb);
+  }
 
   /** Opens (or creates) the tree under `prefix` of `db` and loads its latest version. */
   static async open(db: LevelDb, options: IavlTreeOptions = {}): Promise<IavlTree> {
@@ -131,7 +123,9 @@ export class IavlTree {
       this.root = Node.leaf(key.slice(), value.slice());
       return false;
     }
-    const result = await this.setRec(this.root, key.slice(), value.slice());
+    const pending = this.mutation.set(this.root, key.slice(), value.slice());
+    // Awaiting only a real promise: most sets complete synchronously.
+    const result = pending instanceof Promise ? await pending : pending;
     this.root = result.node;
     return result.updated;
   }
@@ -140,7 +134,8 @@ export class IavlTree {
   async remove(key: Uint8Array): Promise<Uint8Array | undefined> {
     this.assertWritable();
     if (this.root === undefined) return undefined;
-    const result = await this.removeRec(this.root, key);
+    const pending = this.mutation.remove(this.root, key);
+    const result = pending instanceof Promise ? await pending : pending;
     if (!result.removed) return undefined;
     this.root = result.node;
     return result.value;
@@ -221,7 +216,7 @@ export class IavlTree {
     let ops: WriteOp[];
     try {
       assign(root);
-      ops = fresh.map((node) => this.ndb.saveNodeOp(node));
+      ops = this.ndb.saveNodeOps(fresh);
     } catch (error) {
       abort();
       throw error;
@@ -355,129 +350,6 @@ export class IavlTree {
       throw new StoreError('ERR_READ_ONLY', `tree is read-only: ${this.readOnlyReason}`);
     }
   }
-
-  // ---- mutation, following Go cosmos/iavl v1 step by step (the root hash depends on it) ----
-
-  private async setRec(node: Node, key: Uint8Array, value: Uint8Array): Promise<SetResult> {
-    if (node.isLeaf) {
-      const c = compareBytes(key, node.key);
-      if (c === 0) return { node: Node.leaf(key, value), updated: true };
-      const inner = c < 0 ? new Node(node.key, undefined, 1, 2) : new Node(key, undefined, 1, 2);
-      const leaf = Node.leaf(key, value);
-      setChildren(inner, c < 0 ? leaf : node, c < 0 ? node : leaf);
-      return { node: inner, updated: false };
-    }
-    const copy = await this.clone(node);
-    let result: SetResult;
-    if (compareBytes(key, copy.key) < 0) {
-      result = await this.setRec(copy.left!, key, value);
-      setChildren(copy, result.node, copy.right!);
-    } else {
-      result = await this.setRec(copy.right!, key, value);
-      setChildren(copy, copy.left!, result.node);
-    }
-    if (result.updated) return { node: copy, updated: true };
-    updateHeightAndSize(copy);
-    return { node: await this.balance(copy), updated: false };
-  }
-
-  private async removeRec(node: Node, key: Uint8Array): Promise<RemoveResult> {
-    if (node.isLeaf) {
-      if (compareBytes(key, node.key) === 0) {
-        return { node: undefined, newKey: undefined, value: node.value, removed: true };
-      }
-      return { node, newKey: undefined, value: undefined, removed: false };
-    }
-    if (compareBytes(key, node.key) < 0) {
-      const result = await this.removeRec(await leftOf(this.ndb, node), key);
-      if (!result.removed) return { ...result, node };
-      const right = await rightOf(this.ndb, node);
-      // The removed leaf was our left child: the right child takes our place unchanged.
-      if (result.node === undefined) return { node: right, newKey: node.key, value: result.value, removed: true };
-      const copy = await this.clone(node);
-      setChildren(copy, result.node, copy.right!);
-      updateHeightAndSize(copy);
-      return { node: await this.balance(copy), newKey: result.newKey, value: result.value, removed: true };
-    }
-    const result = await this.removeRec(await rightOf(this.ndb, node), key);
-    if (!result.removed) return { ...result, node };
-    const left = await leftOf(this.ndb, node);
-    if (result.node === undefined) return { node: left, newKey: undefined, value: result.value, removed: true };
-    const copy = await this.clone(node);
-    setChildren(copy, copy.left!, result.node);
-    if (result.newKey !== undefined) copy.key = result.newKey;
-    updateHeightAndSize(copy);
-    return { node: await this.balance(copy), newKey: undefined, value: result.value, removed: true };
-  }
-
-  /**
-   * A mutable copy of an inner node with both children in memory. Fresh nodes belong only to the
-   * working tree, so they are reused (their hash is dropped); persisted nodes are shared with saved
-   * versions and are copied, which makes the copy fresh (Go `clone`).
-   */
-  private async clone(node: Node): Promise<Node> {
-    const [left, right] = await childrenOf(this.ndb, node);
-    if (!node.persisted) {
-      setChildren(node, left, right);
-      node.hash = undefined;
-      return node;
-    }
-    return node.cloneInner(left, right);
-  }
-
-  private async balanceOf(node: Node): Promise<number> {
-    const [left, right] = await childrenOf(this.ndb, node);
-    return left.height - right.height;
-  }
-
-  private async balance(node: Node): Promise<Node> {
-    const left = node.left!;
-    const right = node.right!;
-    const balance = left.height - right.height;
-    if (balance > 1) {
-      if ((await this.balanceOf(left)) >= 0) return this.rotateRight(node);
-      setChildren(node, await this.rotateLeft(left), right);
-      return this.rotateRight(node);
-    }
-    if (balance < -1) {
-      if ((await this.balanceOf(right)) <= 0) return this.rotateLeft(node);
-      setChildren(node, left, await this.rotateRight(right));
-      return this.rotateLeft(node);
-    }
-    return node;
-  }
-
-  private async rotateRight(node: Node): Promise<Node> {
-    const top = await this.clone(node);
-    const pivot = await this.clone(top.left!);
-    setChildren(top, pivot.right!, top.right!);
-    setChildren(pivot, pivot.left!, top);
-    updateHeightAndSize(top);
-    updateHeightAndSize(pivot);
-    return pivot;
-  }
-
-  private async rotateLeft(node: Node): Promise<Node> {
-    const top = await this.clone(node);
-    const pivot = await this.clone(top.right!);
-    setChildren(top, top.left!, pivot.left!);
-    setChildren(pivot, top, pivot.right!);
-    updateHeightAndSize(top);
-    updateHeightAndSize(pivot);
-    return pivot;
-  }
-}
-
-function setChildren(node: Node, left: Node, right: Node): void {
-  node.left = left;
-  node.right = right;
-  node.leftRef = left.ref;
-  node.rightRef = right.ref;
-}
-
-function updateHeightAndSize(node: Node): void {
-  node.height = Math.max(node.left!.height, node.right!.height) + 1;
-  node.size = node.left!.size + node.right!.size;
 }
 
 function missing(node: Node): never {

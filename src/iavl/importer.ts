@@ -2,7 +2,7 @@ import { compareBytes, toHex } from '../core/bytes.js';
 import { StoreError } from '../core/errors.js';
 import type { WriteOp } from '../db/namespace.js';
 import { Node } from './node.js';
-import { MAX_HEIGHT } from './node-codec.js';
+import { encodedLengthBound, MAX_HEIGHT } from './node-codec.js';
 import { EMPTY_HASH, hashInner, hashLeaf } from './node-hash.js';
 import type { NodeDb } from './node-db.js';
 import type { ExportNode } from './exporter.js';
@@ -28,7 +28,8 @@ const FLUSH_BYTES = 4 * 1024 * 1024;
 export class Importer {
   private readonly stack: Pending[] = [];
   private readonly nonces = new Map<number, number>();
-  private ops: WriteOp[] = [];
+  /** Nodes complete with their children, waiting for the next flush. */
+  private pending: Node[] = [];
   private pendingBytes = 0;
   private lastLeafKey: Uint8Array | undefined;
   private count = 0;
@@ -57,29 +58,33 @@ export class Importer {
     if (this.pendingBytes >= FLUSH_BYTES) await this.flush();
   }
 
+  /** Names the node being added in errors (built only for an error: it is a string per node). */
+  private get at(): string {
+    return `import node #${this.count}`;
+  }
+
   private build(exported: ExportNode): Node {
-    const at = `import node #${this.count}`;
     if (exported === null || typeof exported !== 'object') {
-      throw new StoreError('ERR_INVALID_ARGUMENT', `${at}: node cannot be nil`);
+      throw new StoreError('ERR_INVALID_ARGUMENT', `${this.at}: node cannot be nil`);
     }
     const { key, version, height } = exported;
     if (!Number.isInteger(height) || height < 0 || height > MAX_HEIGHT) {
-      throw new StoreError('ERR_IMPORT_HEIGHT', `${at}: height ${height} is outside 0..${MAX_HEIGHT}`, {
+      throw new StoreError('ERR_IMPORT_HEIGHT', `${this.at}: height ${height} is outside 0..${MAX_HEIGHT}`, {
         details: { index: this.count, height },
       });
     }
-    if (!(key instanceof Uint8Array)) throw new StoreError('ERR_INVALID_ARGUMENT', `${at}: key must be bytes`);
+    if (!(key instanceof Uint8Array)) throw new StoreError('ERR_INVALID_ARGUMENT', `${this.at}: key must be bytes`);
     if (!Number.isSafeInteger(version) || version < 1 || version > this.version) {
-      throw new StoreError('ERR_IMPORT_ORDER', `${at}: node version ${version} is outside 1..${this.version}`, {
+      throw new StoreError('ERR_IMPORT_ORDER', `${this.at}: node version ${version} is outside 1..${this.version}`, {
         details: { index: this.count, version },
       });
     }
     if (height === 0) {
       if (!(exported.value instanceof Uint8Array)) {
-        throw new StoreError('ERR_NIL_VALUE', `${at}: leaf ${toHex(key)} has no value`, { details: { key: toHex(key) } });
+        throw new StoreError('ERR_NIL_VALUE', `${this.at}: leaf ${toHex(key)} has no value`, { details: { key: toHex(key) } });
       }
       if (this.lastLeafKey !== undefined && compareBytes(key, this.lastLeafKey) <= 0) {
-        throw new StoreError('ERR_IMPORT_ORDER', `${at}: leaf ${toHex(key)} is not after ${toHex(this.lastLeafKey)}`, {
+        throw new StoreError('ERR_IMPORT_ORDER', `${this.at}: leaf ${toHex(key)} is not after ${toHex(this.lastLeafKey)}`, {
           details: { index: this.count, key: toHex(key) },
         });
       }
@@ -91,22 +96,22 @@ export class Importer {
       return node;
     }
     if (exported.value !== undefined && exported.value.length > 0) {
-      throw new StoreError('ERR_IMPORT_ORDER', `${at}: inner node ${toHex(key)} carries a value`);
+      throw new StoreError('ERR_IMPORT_ORDER', `${this.at}: inner node ${toHex(key)} carries a value`);
     }
     const right = this.stack[this.stack.length - 1];
     const left = this.stack[this.stack.length - 2];
     if (left === undefined || right === undefined || left.node.height >= height || right.node.height >= height) {
       throw new StoreError(
         'ERR_IMPORT_ORDER',
-        `${at}: inner node ${toHex(key)} of height ${height} does not follow two lower subtrees (post-order expected)`,
+        `${this.at}: inner node ${toHex(key)} of height ${height} does not follow two lower subtrees (post-order expected)`,
         { details: { index: this.count, height } },
       );
     }
     if (height !== Math.max(left.node.height, right.node.height) + 1) {
-      throw new StoreError('ERR_IMPORT_HEIGHT', `${at}: inner height ${height} does not match its children (${left.node.height}, ${right.node.height})`);
+      throw new StoreError('ERR_IMPORT_HEIGHT', `${this.at}: inner height ${height} does not match its children (${left.node.height}, ${right.node.height})`);
     }
     if (compareBytes(key, right.minKey) !== 0) {
-      throw new StoreError('ERR_IMPORT_ORDER', `${at}: inner key ${toHex(key)} is not the smallest key of its right subtree`);
+      throw new StoreError('ERR_IMPORT_ORDER', `${this.at}: inner key ${toHex(key)} is not the smallest key of its right subtree`);
     }
     const node = new Node(key.slice(), undefined, height, left.node.size + right.node.size);
     node.version = version;
@@ -121,16 +126,15 @@ export class Importer {
   }
 
   private write(node: Node): void {
-    const op = this.ndb.saveNodeOp(node);
-    this.ops.push(op);
-    this.pendingBytes += (op.key as Uint8Array).length + ((op as { value: Uint8Array }).value.length ?? 0);
+    this.pending.push(node);
+    this.pendingBytes += encodedLengthBound(node);
   }
 
-  private async flush(): Promise<void> {
-    const ops = this.ops;
-    this.ops = [];
+  private async flush(extra: WriteOp[] = []): Promise<void> {
+    const ops = this.ndb.saveNodeOps(this.pending);
+    this.pending = [];
     this.pendingBytes = 0;
-    await this.ndb.ns.write(ops);
+    await this.ndb.ns.write(extra.length === 0 ? ops : ops.concat(extra));
   }
 
   /**
@@ -148,15 +152,16 @@ export class Importer {
     }
     const top = this.stack.pop();
     let root: Node | undefined;
+    const rootOps: WriteOp[] = [];
     if (top === undefined) {
-      this.ops.push(this.ndb.emptyRootOp(this.version));
+      rootOps.push(this.ndb.emptyRootOp(this.version));
     } else {
       root = top.node;
       root.ref = { kind: 'v1', version: root.version, nonce: 1 };
       this.write(root);
-      if (root.version < this.version) this.ops.push(this.ndb.referenceRootOp(this.version, root.ref));
+      if (root.version < this.version) rootOps.push(this.ndb.referenceRootOp(this.version, root.ref));
     }
-    await this.flush();
+    await this.flush(rootOps);
     this.done = true;
     if (root !== undefined) this.ndb.remember(root);
     this.onCommit(root);
@@ -167,7 +172,7 @@ export class Importer {
   close(): void {
     this.done = true;
     this.stack.length = 0;
-    this.ops = [];
+    this.pending = [];
   }
 
   private assertOpen(): void {

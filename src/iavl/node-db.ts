@@ -1,18 +1,36 @@
-import { concatBytes, toHex } from '../core/bytes.js';
+import { toHex } from '../core/bytes.js';
 import { StoreError } from '../core/errors.js';
 import type { Namespace, WriteOp } from '../db/namespace.js';
+import { ByteSlab } from './byte-slab.js';
 import { Node } from './node.js';
-import { decodeLegacyNode, decodeNode, encodeNode } from './node-codec.js';
-import { decodeNodeKey, encodeNodeKey, NODE_KEY_LENGTH, type NodeRef, refId, rootRef } from './node-key.js';
+import { decodeLegacyNode, decodeNode, encodedLengthBound, writeNode } from './node-codec.js';
+import { cacheKey, decodeNodeKey, NODE_KEY_LENGTH, type NodeRef, putNodeKey, rootRef } from './node-key.js';
 
 const NODE_PREFIX = 0x73; // 's'
 const LEGACY_NODE_PREFIX = 0x6e; // 'n'
 const LEGACY_ROOT_PREFIX = 0x72; // 'r'
 
+function nodeKeyLength(ref: NodeRef): number {
+  return 1 + (ref.kind === 'v1' ? NODE_KEY_LENGTH : ref.hash.length);
+}
+
+/** Writes the namespace-relative database key of `ref` into `out` at `offset`; returns the end. */
+function putNodeDbKey(out: Uint8Array, offset: number, ref: NodeRef): number {
+  if (ref.kind === 'v1') {
+    out[offset] = NODE_PREFIX;
+    putNodeKey(out, offset + 1, ref.version, ref.nonce);
+    return offset + 1 + NODE_KEY_LENGTH;
+  }
+  out[offset] = LEGACY_NODE_PREFIX;
+  out.set(ref.hash, offset + 1);
+  return offset + 1 + ref.hash.length;
+}
+
 /** Database key (namespace-relative) of a node. */
 export function nodeDbKey(ref: NodeRef): Uint8Array {
-  if (ref.kind === 'v1') return concatBytes(Uint8Array.of(NODE_PREFIX), encodeNodeKey(ref.version, ref.nonce));
-  return concatBytes(Uint8Array.of(LEGACY_NODE_PREFIX), ref.hash);
+  const out = new Uint8Array(nodeKeyLength(ref));
+  putNodeDbKey(out, 0, ref);
+  return out;
 }
 
 function legacyRootKey(version: number): Uint8Array {
@@ -37,15 +55,15 @@ function versionPrefix(prefix: number, version: number): Uint8Array {
  * profile of bulk writes.
  */
 class NodeCache {
-  private young = new Map<string, Node>();
-  private old = new Map<string, Node>();
+  private young = new Map<number | string, Node>();
+  private old = new Map<number | string, Node>();
   private readonly generation: number;
 
   constructor(capacity: number) {
     this.generation = Math.max(0, Math.floor(capacity / 2));
   }
 
-  get(id: string): Node | undefined {
+  get(id: number | string): Node | undefined {
     const hit = this.young.get(id);
     if (hit !== undefined) return hit;
     const old = this.old.get(id);
@@ -53,7 +71,7 @@ class NodeCache {
     return old;
   }
 
-  add(id: string, node: Node): void {
+  add(id: number | string, node: Node): void {
     if (this.generation === 0) return;
     if (this.young.size >= this.generation) {
       this.old = this.young;
@@ -89,12 +107,28 @@ export class NodeDb {
 
   /** A cached node, without touching the disk. */
   cached(ref: NodeRef): Node | undefined {
-    return this.cache.get(refId(ref));
+    return this.cache.get(cacheKey(ref));
+  }
+
+  /** Full database keys of `refs`, written as views into one array. */
+  private prefixedKeys(refs: readonly NodeRef[]): Uint8Array[] {
+    const prefix = this.ns.prefix;
+    let total = 0;
+    for (const ref of refs) total += prefix.length + nodeKeyLength(ref);
+    const slab = new ByteSlab(total);
+    const keys: Uint8Array[] = new Array(refs.length);
+    for (let i = 0; i < refs.length; i++) {
+      const ref = refs[i]!;
+      const out = slab.room(prefix.length + nodeKeyLength(ref));
+      out.set(prefix, slab.offset);
+      keys[i] = slab.take(putNodeDbKey(out, slab.offset + prefix.length, ref));
+    }
+    return keys;
   }
 
   /** Loads a node (cache first); a missing node is `ERR_NODE_MISSING` naming its key. */
   async getNode(ref: NodeRef): Promise<Node> {
-    const id = refId(ref);
+    const id = cacheKey(ref);
     const hit = this.cache.get(id);
     if (hit !== undefined) return hit;
     let bytes = await this.ns.get(nodeDbKey(ref));
@@ -116,42 +150,60 @@ export class NodeDb {
   /**
    * Loads several nodes at once: cache hits directly, all misses in one `getMany` round trip
    * (what makes exports and deep mutations fast on classic-level, where every read is a native
-   * call).
+   * call). With `remember` false, loaded nodes bypass the cache: a walk that visits each node
+   * once (an export) would only evict the nodes worth keeping and make them outlive young
+   * garbage collections.
    */
-  async getNodes(refs: readonly NodeRef[]): Promise<Node[]> {
-    const out: (Node | undefined)[] = refs.map((ref) => this.cache.get(refId(ref)));
-    const missing: number[] = [];
-    for (let i = 0; i < out.length; i++) if (out[i] === undefined) missing.push(i);
-    if (missing.length === 0) return out as Node[];
-    if (missing.length === 1) {
-      out[missing[0]!] = await this.getNode(refs[missing[0]!]!);
-      return out as Node[];
+  async getNodes(refs: readonly NodeRef[], remember = true): Promise<Node[]> {
+    const out: Node[] = new Array(refs.length);
+    const missing: NodeRef[] = [];
+    const at: number[] = [];
+    for (let i = 0; i < refs.length; i++) {
+      const hit = this.cache.get(cacheKey(refs[i]!));
+      if (hit !== undefined) {
+        out[i] = hit;
+      } else {
+        missing.push(refs[i]!);
+        at.push(i);
+      }
     }
-    const values = await this.ns.getMany(missing.map((i) => nodeDbKey(refs[i]!)));
+    if (missing.length === 0) return out;
+    const values = await this.ns.getManyPrefixed(this.prefixedKeys(missing));
     for (let j = 0; j < missing.length; j++) {
-      const i = missing[j]!;
-      const ref = refs[i]!;
+      const ref = missing[j]!;
       const bytes = values[j];
       // Misses (and roots moved to nonce 0 by pruning) go the single-read way with its fallbacks.
       if (bytes === undefined) {
-        out[i] = await this.getNode(ref);
+        out[at[j]!] = await this.getNode(ref);
         continue;
       }
       const node = ref.kind === 'v1' ? decodeNode(ref, bytes) : decodeLegacyNode(ref.hash, bytes);
-      this.cache.add(refId(ref), node);
-      out[i] = node;
+      if (remember) this.cache.add(cacheKey(ref), node);
+      out[at[j]!] = node;
     }
-    return out as Node[];
+    return out;
   }
 
   /** Adds a freshly saved node to the cache. */
   remember(node: Node): void {
-    if (node.ref !== undefined) this.cache.add(refId(node.ref), node);
+    if (node.ref !== undefined) this.cache.add(cacheKey(node.ref), node);
   }
 
-  /** The write that stores a saved node. */
-  saveNodeOp(node: Node): WriteOp {
-    return this.ns.put(nodeDbKey(node.ref!), encodeNode(node));
+  /** The writes that store saved nodes (each must have its ref), keys and values in shared chunks. */
+  saveNodeOps(nodes: readonly Node[]): WriteOp[] {
+    const prefix = this.ns.prefix;
+    const slab = new ByteSlab();
+    const ops: WriteOp[] = new Array(nodes.length);
+    for (let i = 0; i < nodes.length; i++) {
+      const node = nodes[i]!;
+      const ref = node.ref!;
+      let out = slab.room(prefix.length + nodeKeyLength(ref));
+      out.set(prefix, slab.offset);
+      const key = slab.take(putNodeDbKey(out, slab.offset + prefix.length, ref));
+      out = slab.room(encodedLengthBound(node));
+      ops[i] = this.ns.putPrefixed(key, slab.take(writeNode(node, out, slab.offset)));
+    }
+    return ops;
   }
 
   /** Root entry of `version` (v1 or legacy), or `undefined` when the version does not exist. */
@@ -292,18 +344,6 @@ export function rightOf(ndb: NodeDb, node: Node): Node | Promise<Node> {
   const ref = node.rightRef;
   if (ref === undefined) throw missingChild(node, 'right');
   return ndb.cached(ref) ?? ndb.getNode(ref);
-}
-
-/** Both children of an inner node, with at most one database round trip for the missing ones. */
-export function childrenOf(ndb: NodeDb, node: Node): [Node, Node] | Promise<[Node, Node]> {
-  const left = node.left ?? (node.leftRef === undefined ? undefined : ndb.cached(node.leftRef));
-  const right = node.right ?? (node.rightRef === undefined ? undefined : ndb.cached(node.rightRef));
-  if (left !== undefined && right !== undefined) return [left, right];
-  if (node.leftRef === undefined && left === undefined) throw missingChild(node, 'left');
-  if (node.rightRef === undefined && right === undefined) throw missingChild(node, 'right');
-  if (left !== undefined) return ndb.getNode(node.rightRef!).then((r) => [left, r]);
-  if (right !== undefined) return ndb.getNode(node.leftRef!).then((l) => [l, right]);
-  return ndb.getNodes([node.leftRef!, node.rightRef!]) as Promise<[Node, Node]>;
 }
 
 function missingChild(node: Node, side: string): StoreError {

@@ -12,13 +12,45 @@ export type NodeRef =
 /** Length of a v1 node key without the `s` prefix. */
 export const NODE_KEY_LENGTH = 12;
 
-/** The 12 bytes `BE64(version) ‖ BE32(nonce)` of a v1 node key. */
-export function encodeNodeKey(version: number, nonce: number): Uint8Array {
-  const out = new Uint8Array(NODE_KEY_LENGTH);
-  const view = new DataView(out.buffer);
-  view.setBigUint64(0, BigInt(version));
-  view.setUint32(8, nonce);
-  return out;
+const TWO_POW_32 = 2 ** 32;
+
+/**
+ * Writes `BE64(version) ‖ BE32(nonce)` into `out` at `offset`. Versions are safe integers, so the
+ * high word is `version / 2^32` exactly; two 32-bit writes avoid a BigInt per key.
+ */
+export function putNodeKey(out: Uint8Array, offset: number, version: number, nonce: number): void {
+  const high = Math.floor(version / TWO_POW_32);
+  const low = version >>> 0;
+  out[offset] = high >>> 24;
+  out[offset + 1] = high >>> 16;
+  out[offset + 2] = high >>> 8;
+  out[offset + 3] = high;
+  out[offset + 4] = low >>> 24;
+  out[offset + 5] = low >>> 16;
+  out[offset + 6] = low >>> 8;
+  out[offset + 7] = low;
+  out[offset + 8] = nonce >>> 24;
+  out[offset + 9] = nonce >>> 16;
+  out[offset + 10] = nonce >>> 8;
+  out[offset + 11] = nonce;
+}
+
+/** Reads a big-endian unsigned 32-bit word. */
+function getUint32(bytes: Uint8Array, offset: number): number {
+  return ((bytes[offset]! << 24) | (bytes[offset + 1]! << 16) | (bytes[offset + 2]! << 8) | bytes[offset + 3]!) >>> 0;
+}
+
+/**
+ * Reads `BE64(version)` at `offset`; a version above the safe-integer range is `ERR_VERSION_RANGE`,
+ * never a rounded number.
+ */
+function getVersion(bytes: Uint8Array, offset: number): number {
+  const high = getUint32(bytes, offset);
+  if (high >= 0x200000) {
+    const version = (BigInt(high) << 32n) | BigInt(getUint32(bytes, offset + 4));
+    throw new StoreError('ERR_VERSION_RANGE', `node key version ${version} is not a safe integer`);
+  }
+  return high * TWO_POW_32 + getUint32(bytes, offset + 4);
 }
 
 /** Parses the 12-byte `BE64(version) ‖ BE32(nonce)`. */
@@ -26,18 +58,29 @@ export function decodeNodeKey(bytes: Uint8Array): { version: number; nonce: numb
   if (bytes.length !== NODE_KEY_LENGTH) {
     throw new StoreError('ERR_NODE_CORRUPT', `node key has ${bytes.length} bytes, expected 12`);
   }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const version = view.getBigUint64(0);
-  if (version > BigInt(Number.MAX_SAFE_INTEGER)) {
-    throw new StoreError('ERR_VERSION_RANGE', `node key version ${version} is not a safe integer`);
-  }
-  return { version: Number(version), nonce: view.getUint32(8) };
+  return { version: getVersion(bytes, 0), nonce: getUint32(bytes, 8) };
 }
 
 /** A stable string for caches and error messages: `v<version>:<nonce>` or `h<hex hash>`. */
 export function refId(ref: NodeRef): string {
   if (ref.kind === 'v1') return `${ref.version}:${ref.nonce}`;
   return `h${Buffer.from(ref.hash.buffer, ref.hash.byteOffset, ref.hash.byteLength).toString('hex')}`;
+}
+
+/** Nonces below this get a numeric cache key: `version * NONCE_SPAN + nonce` stays exact up to 2^53. */
+const NONCE_SPAN = 2 ** 20;
+const MAX_NUMERIC_VERSION = Math.floor(Number.MAX_SAFE_INTEGER / NONCE_SPAN) - 1;
+
+/**
+ * The key of `ref` in node caches: a number for the usual v1 ref (a template string per lookup
+ * was a visible share of tree walks), else {@link refId}. The two kinds never collide in a Map,
+ * since a number and a string are distinct keys.
+ */
+export function cacheKey(ref: NodeRef): number | string {
+  if (ref.kind === 'v1' && ref.nonce < NONCE_SPAN && ref.version <= MAX_NUMERIC_VERSION) {
+    return ref.version * NONCE_SPAN + ref.nonce;
+  }
+  return refId(ref);
 }
 
 /** Root node keys are `(version, 1)`: nonces are handed out in pre-order, root first. */

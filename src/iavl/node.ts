@@ -1,4 +1,5 @@
 import type { NodeRef } from './node-key.js';
+import { hashLeaf } from './node-hash.js';
 
 /**
  * An IAVL node. Leaves (height 0) hold a key and value; inner nodes hold the smallest key of their
@@ -12,8 +13,7 @@ import type { NodeRef } from './node-key.js';
 export class Node {
   /** Node version (hashed): the version at which the node was (re)created. 0 while fresh. */
   version = 0;
-  /** SHA-256 of the node, set when saved or hashed for a working hash. */
-  hash: Uint8Array | undefined = undefined;
+  private storedHash: Uint8Array | undefined = undefined;
   /** Storage address once persisted. */
   ref: NodeRef | undefined = undefined;
   left: Node | undefined = undefined;
@@ -32,6 +32,21 @@ export class Node {
   /** A fresh leaf. */
   static leaf(key: Uint8Array, value: Uint8Array): Node {
     return new Node(key, value, 0, 1);
+  }
+
+  /**
+   * SHA-256 of the node, set when saved or hashed for a working hash. A persisted leaf computes it
+   * on first use: a read from storage (an export, a lookup) mostly never needs it, and two SHA-256
+   * per leaf were a large share of decoding.
+   */
+  get hash(): Uint8Array | undefined {
+    const stored = this.storedHash;
+    if (stored !== undefined || this.height !== 0 || this.ref === undefined) return stored;
+    return (this.storedHash = hashLeaf(this.version, this.key, this.value!));
+  }
+
+  set hash(hash: Uint8Array | undefined) {
+    this.storedHash = hash;
   }
 
   get isLeaf(): boolean {

@@ -8,7 +8,7 @@ export interface FaultPlan {
 
 /**
  * Wraps an abstract-level database so that the Nth write (batch, put, del) or read (get,
- * getMany, iterator nextv) fails with an I/O-like error, exactly once. Counting starts when the
+ * getMany, getSync, iterator nextv) fails with an I/O-like error, exactly once. Counting starts when the
  * plan is set; `reads` and `writes` tell how many happened.
  */
 export class FaultyLevel {
@@ -38,6 +38,14 @@ export class FaultyLevel {
           case 'get':
           case 'getMany':
             return (...args: unknown[]) => (shouldFailRead() ? fail('read') : (value as (...a: unknown[]) => unknown).apply(target, args));
+          case 'getSync':
+            return (...args: unknown[]) => {
+              if (shouldFailRead()) {
+                self.injected++;
+                throw Object.assign(new Error('injected read fault'), { code: 'LEVEL_IO_ERROR' });
+              }
+              return (value as (...a: unknown[]) => unknown).apply(target, args);
+            };
           case 'iterator':
             return (...args: unknown[]) => {
               const iterator = (value as (...a: unknown[]) => { nextv: (...a: unknown[]) => Promise<unknown> }).apply(target, args);
