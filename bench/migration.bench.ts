@@ -1,15 +1,20 @@
 /**
  * Migration throughput against the physical limit (issues 4 and 8). For N keys in 3 stores:
  *
- *   (a) raw copy   — iterate every entry of store/v1's database and batch-write the same bytes
- *                    into a fresh LevelDB: what moving this data costs at the very least;
+ *   (a) raw copy   — the leaves of height H (store key ‖ key → value, written once beforehand
+ *                    into a LevelDB of their own, untimed) iterated and batch-written into a
+ *                    fresh LevelDB: what moving the migrated data costs at the very least;
+ *   (a') db copy   — every entry of store/v1's database (all tree nodes of every version)
+ *                    copied the same way: context, not a target;
  *   (b) SC + SS    — MigrationManager.migrate(H): snapshot → SC import + SS restore + verify;
  *   (c) SS only    — the same without an SC;
- *   (d) async loop — the (b) restore hand-written as a plain async loop without RxJS.
+ *   (d) async loop — the (b) restore hand-written as a plain async loop without RxJS, reading
+ *                    one batch ahead like the pipeline does.
  *
- * All in one run on the same store/v1, each into a fresh database. Ratios: (b)/(a) keys/s
- * (target ≥ 0.5), time (b)/(d) (target ≤ 1.05). Peak RSS per phase. Writes
- * bench/results/migration.json.
+ * All in one run on the same store/v1, each into a fresh database, each from a collected heap;
+ * (b) and (d) run next to each other in alternating order, so neither is favoured. Ratios: (b)/(a) keys/s (target ≥ 0.5), time (b)/(d) (target ≤ 1.05), also as
+ * process CPU time (less sensitive to other load on a shared machine). Peak RSS per phase.
+ * Writes bench/results/migration.json.
  *
  *   node .bench-build/bench/migration.bench.js [--keys 100000,1000000] [--repeats 3]
  */
@@ -60,7 +65,36 @@ async function fresh<T>(root: string, name: string, fn: (db: LevelDb) => Promise
   }
 }
 
-/** (a) Iterate all of store/v1's entries and batch-write the same bytes elsewhere. */
+/** Writes the leaves of `height` (store key ‖ 0 ‖ key → value) into `target`: the source of (a). */
+async function writeLeaves(v1: LegacyStore, height: number, target: LevelDb): Promise<number> {
+  const reader = await v1.snapshotReader(height);
+  const encoder = new TextEncoder();
+  let prefix = new Uint8Array(0);
+  let leaves = 0;
+  try {
+    for (;;) {
+      const batch = await reader.read(BATCH);
+      if (batch.length === 0) break;
+      const ops: { type: 'put'; key: Uint8Array; value: Uint8Array }[] = [];
+      for (const item of batch) {
+        if (item.kind === 'store') prefix = encoder.encode(`${item.name}\u0000`);
+        else if (item.kind === 'iavl' && item.height === 0) {
+          const key = new Uint8Array(prefix.length + item.key.length);
+          key.set(prefix);
+          key.set(item.key, prefix.length);
+          ops.push({ type: 'put', key, value: item.value });
+        }
+      }
+      await target.batch(ops);
+      leaves += ops.length;
+    }
+  } finally {
+    await reader.close();
+  }
+  return leaves;
+}
+
+/** (a)/(a') Iterate every entry of `source` and batch-write the same bytes elsewhere. */
 async function rawCopy(source: LevelDb, target: LevelDb): Promise<number> {
   const iterator = source.iterator();
   let entries = 0;
@@ -97,9 +131,12 @@ async function asyncLoop(v1: LegacyStore, db: LevelDb, height: number): Promise<
   const writer = await ss.beginRestore(height);
   let keys = 0;
   let store = '';
+  let next = reader.read(BATCH);
   for (;;) {
-    const batch = await reader.read(BATCH);
+    const batch = await next;
     if (batch.length === 0) break;
+    // Read ahead while this batch is written, as the pipeline does (readAhead 1).
+    next = reader.read(BATCH);
     const importing = (async () => {
       for (const item of batch) await restorer.add(item);
     })();
@@ -113,6 +150,7 @@ async function asyncLoop(v1: LegacyStore, db: LevelDb, height: number): Promise<
     await Promise.all([importing, writer.needsFlush ? writer.flush() : undefined]);
   }
   await Promise.all([restorer.finish(), writer.commit()]);
+  await reader.close();
   await verifyRoots(sc, v1, height);
   await ss.close();
   return keys;
@@ -120,14 +158,27 @@ async function asyncLoop(v1: LegacyStore, db: LevelDb, height: number): Promise<
 
 interface Row {
   keys: number;
-  rawEntriesPerSec: number;
+  leaves: number;
   rawKeysPerSec: number;
+  /** Entries of store/v1's database that (a') copies. */
+  dbEntries: number;
+  dbCopyKeysPerSec: number;
   scSsKeysPerSec: number;
   ssOnlyKeysPerSec: number;
   asyncLoopKeysPerSec: number;
   migrationVsRaw: number;
   rxjsVsAsyncLoop: number;
-  peakRssMB: { build: number; raw: number; scSs: number; ssOnly: number; asyncLoop: number };
+  /** The same ratio in process CPU time (median of the per-repeat ratios). */
+  rxjsVsAsyncLoopCpu: number;
+  times: Record<Variant, number[]>;
+  peakRssMB: Record<Variant | 'build', number>;
+}
+
+type Variant = 'raw' | 'dbCopy' | 'scSs' | 'ssOnly' | 'asyncLoop';
+
+function cpuMs(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
 }
 
 export async function main(argv: readonly string[], defaultSizes: readonly number[]): Promise<void> {
@@ -144,55 +195,60 @@ export async function main(argv: readonly string[], defaultSizes: readonly numbe
   const rows: Row[] = [];
   try {
     for (const keys of sizes) {
-      const repeats = keys > 200_000 ? 1 : repeatsArg;
+      const repeats = keys > 200_000 ? 2 : repeatsArg;
       progress(`migration bench: ${fmt(keys)} keys in ${STORES.length} stores, ${repeats} run(s)`);
       const v1dir = mkdtempSync(join(root, 'v1-'));
       const v1db = await openDb(join(v1dir, 'application.db'));
+      const leafDb = await openDb(join(v1dir, 'leaves.db'));
       rss.reset();
       const v1 = await buildV1(v1db, keys);
       const height = v1.latestVersion;
-      const peaks = { build: rss.reset(), raw: 0, scSs: 0, ssOnly: 0, asyncLoop: 0 };
-      const times = { raw: [] as number[], scSs: [] as number[], ssOnly: [] as number[], asyncLoop: [] as number[] };
-      let entries = 0;
+      const leaves = await writeLeaves(v1, height, leafDb);
+      let dbEntries = 0;
+      const peaks: Record<Variant | 'build', number> = { build: rss.reset(), raw: 0, dbCopy: 0, scSs: 0, ssOnly: 0, asyncLoop: 0 };
+      const times: Record<Variant, number[]> = { raw: [], dbCopy: [], scSs: [], ssOnly: [], asyncLoop: [] };
+      const cpu: Record<Variant, number[]> = { raw: [], dbCopy: [], scSs: [], ssOnly: [], asyncLoop: [] };
+      const run: Record<Variant, (db: LevelDb) => Promise<unknown>> = {
+        raw: (db) => rawCopy(leafDb, db),
+        dbCopy: async (db) => (dbEntries = await rawCopy(v1db, db)),
+        scSs: (db) => migrate(v1, db, height, true),
+        ssOnly: (db) => migrate(v1, db, height, false),
+        asyncLoop: (db) => asyncLoop(v1, db, height),
+      };
       for (let r = 0; r < repeats; r++) {
-        // Interleaved, so drift in machine load hits every variant alike.
-        let t = nowMs();
-        entries = await fresh(root, 'raw', (db) => rawCopy(v1db, db));
-        times.raw.push(nowMs() - t);
-        peaks.raw = Math.max(peaks.raw, rss.reset());
-        t = nowMs();
-        await fresh(root, 'scss', (db) => migrate(v1, db, height, true));
-        times.scSs.push(nowMs() - t);
-        peaks.scSs = Math.max(peaks.scSs, rss.reset());
-        t = nowMs();
-        await fresh(root, 'ss', (db) => migrate(v1, db, height, false));
-        times.ssOnly.push(nowMs() - t);
-        peaks.ssOnly = Math.max(peaks.ssOnly, rss.reset());
-        t = nowMs();
-        await fresh(root, 'loop', (db) => asyncLoop(v1, db, height));
-        times.asyncLoop.push(nowMs() - t);
-        peaks.asyncLoop = Math.max(peaks.asyncLoop, rss.reset());
-        progress(`  run ${r + 1}: raw ${fmt(times.raw[r]!)} ms, SC+SS ${fmt(times.scSs[r]!)} ms, SS ${fmt(times.ssOnly[r]!)} ms, loop ${fmt(times.asyncLoop[r]!)} ms`);
+        // The two variants of target 2 run next to each other, in alternating order, so drift in
+        // machine load and what the variant before leaves behind hit both alike; the whole-database
+        // copy goes last (its writes keep the disk busy after it returned).
+        const order: Variant[] = ['raw', 'ssOnly', ...(r % 2 === 0 ? (['scSs', 'asyncLoop'] as const) : (['asyncLoop', 'scSs'] as const)), 'dbCopy'];
+        for (const variant of order) {
+          // Each variant starts from a collected heap: garbage left by the previous one is not its cost.
+          (globalThis as { gc?: () => void }).gc?.();
+          const [t, c] = [nowMs(), cpuMs()];
+          await fresh(root, variant, run[variant]);
+          times[variant].push(nowMs() - t);
+          cpu[variant].push(cpuMs() - c);
+          peaks[variant] = Math.max(peaks[variant], rss.reset());
+        }
+        progress(`  run ${r + 1}: ${order.map((v) => `${v} ${fmt(times[v][r]!)} ms (cpu ${fmt(cpu[v][r]!)})`).join(', ')}`);
       }
+      await leafDb.close();
       await v1db.close();
       rmSync(v1dir, { recursive: true, force: true });
       const perSec = (ms: number[]) => keys / (median(ms) / 1000);
       rows.push({
         keys,
-        rawEntriesPerSec: entries / (median(times.raw) / 1000),
+        leaves,
         rawKeysPerSec: perSec(times.raw),
+        dbEntries,
+        dbCopyKeysPerSec: perSec(times.dbCopy),
         scSsKeysPerSec: perSec(times.scSs),
         ssOnlyKeysPerSec: perSec(times.ssOnly),
         asyncLoopKeysPerSec: perSec(times.asyncLoop),
         migrationVsRaw: median(times.raw) / median(times.scSs),
-        rxjsVsAsyncLoop: median(times.scSs) / median(times.asyncLoop),
-        peakRssMB: {
-          build: peaks.build / 2 ** 20,
-          raw: peaks.raw / 2 ** 20,
-          scSs: peaks.scSs / 2 ** 20,
-          ssOnly: peaks.ssOnly / 2 ** 20,
-          asyncLoop: peaks.asyncLoop / 2 ** 20,
-        },
+        rxjsVsAsyncLoop: median(times.scSs.map((t, i) => t / times.asyncLoop[i]!)),
+        rxjsVsAsyncLoopCpu: median(cpu.scSs.map((t, i) => t / cpu.asyncLoop[i]!)),
+        times,
+        peakRssMB: Object.fromEntries(Object.entries(peaks).map(([k, v]) => [k, v / 2 ** 20])) as Row['peakRssMB'],
       });
     }
   } finally {
@@ -201,15 +257,17 @@ export async function main(argv: readonly string[], defaultSizes: readonly numbe
   }
   printTable(
     'migration (medians; keys/s of each variant, ratios side by side)',
-    ['keys', 'raw copy keys/s', 'SC+SS keys/s', 'SS-only keys/s', 'async loop keys/s', 'SC+SS / raw', 'RxJS / loop (time)', 'peak RSS SC+SS'],
+    ['keys', 'raw leaf copy keys/s', 'db copy keys/s', 'SC+SS keys/s', 'SS-only keys/s', 'async loop keys/s', 'SC+SS / raw', 'RxJS / loop (time)', '(cpu)', 'peak RSS SC+SS'],
     rows.map((r) => [
       fmt(r.keys),
       fmt(r.rawKeysPerSec),
+      fmt(r.dbCopyKeysPerSec),
       fmt(r.scSsKeysPerSec),
       fmt(r.ssOnlyKeysPerSec),
       fmt(r.asyncLoopKeysPerSec),
       fmt(r.migrationVsRaw, 2),
       fmt(r.rxjsVsAsyncLoop, 3),
+      fmt(r.rxjsVsAsyncLoopCpu, 3),
       fmtMB(r.peakRssMB.scSs * 2 ** 20),
     ]),
   );
