@@ -1,3 +1,4 @@
+import { BehaviorSubject } from 'rxjs';
 import { PullObservable } from '../src/core/pull.js';
 import { StoreError } from '../src/core/errors.js';
 import { restoreSnapshot, type RestoredLeaf } from '../src/migration/operators/restore-snapshot.js';
@@ -43,6 +44,20 @@ describe('restoreSnapshot', () => {
       expectObservable(result).toBe('----p---qd-(r|)', ev);
     });
     expect(ssLeaves).toEqual([['acc/a', 'acc/b'], ['bank/c']]);
+  });
+
+  it('with busy$, starts no batch while the host is busy; a batch being written is not interrupted', () => {
+    testScheduler().run(({ cold, hot, expectObservable }) => {
+      const busy$ = new BehaviorSubject(false);
+      hot('---t----f', { t: true, f: false }).subscribe(busy$);
+      const source = new PullObservable(marblePullSource(batches, (b) => cold('-(b|)', { b })), 3);
+      const result = source.pipe(
+        restoreSnapshot({ batchSize: 3, readAhead: 0, busy$, sc: () => cold('---|'), ss: () => cold('--|'), finish: () => cold('--(r|)', { r: restored }) }),
+      );
+      // busy at 3, during batch 1's write (it finishes at 4); batch 2 is read at 5 and waits for
+      // the host until 8, then takes its 3 frames.
+      expectObservable(result).toBe('----p------qd-(r|)', ev);
+    });
   });
 
   it('by default reads the next batch while the previous one is written (readAhead 1)', () => {

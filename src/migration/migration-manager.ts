@@ -56,6 +56,13 @@ export interface MigrationManagerOptions {
   readonly logPrefix?: Uint8Array;
   /** Snapshot items per batch; default 2048. */
   readonly batchSize?: number;
+  /**
+   * True while the host needs the event loop (a block commit in flight): the restore starts no
+   * batch until it is false. Must emit its current value on subscribe (a `BehaviorSubject`).
+   * With small batches this keeps a live node's commit latency close to what it is without a
+   * migration: the restore yields between batches.
+   */
+  readonly busy$?: Observable<boolean>;
   /** Minimum interval between progress events; default 250 ms. */
   readonly progressIntervalMs?: number;
   readonly scheduler?: SchedulerLike;
@@ -241,6 +248,7 @@ export class MigrationManager {
               importSs: state.importSs,
               resumeSs: state.resumeSs,
               ...(this.options.batchSize ? { batchSize: this.options.batchSize } : {}),
+              ...(this.options.busy$ ? { busy$: this.options.busy$ } : {}),
             }),
             apply: (entry) => this.apply(entry),
             ...(sc && source ? { verify: (v: number) => from(verifyRoots(sc, source, v)) } : {}),

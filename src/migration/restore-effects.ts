@@ -52,6 +52,8 @@ export function restoreSinks(options: {
   readonly resumeSs?: boolean;
   /** False when the SS already holds the restored height (a resumed migration). */
   readonly importSs?: boolean;
+  /** See {@link RestoreSinks.busy$}. */
+  readonly busy$?: Observable<boolean>;
 }): RestoreSinks {
   const { height, sc, ss } = options;
   const importSc = sc !== null && (options.importSc ?? true);
@@ -103,5 +105,6 @@ export function restoreSinks(options: {
     finish,
     abandon,
     ...(options.batchSize ? { batchSize: options.batchSize } : {}),
+    ...(options.busy$ ? { busy$: options.busy$ } : {}),
   };
 }

@@ -1,4 +1,4 @@
-import { type Observable, ReplaySubject, Subject, type Subscription } from 'rxjs';
+import { BehaviorSubject, type Observable, ReplaySubject, Subject, type Subscription } from 'rxjs';
 import { utf8 } from '../core/bytes.js';
 import { StoreError } from '../core/errors.js';
 import type { Changeset, VersionedChangeset } from '../core/changeset.js';
@@ -31,7 +31,12 @@ export interface RootStoreOptions {
   /** Keep store/v1 open read-only after the switch, for queries below the migration height. Default true. */
   readonly retainV1?: boolean;
   readonly logger?: MigrationLogger;
-  /** Snapshot items per batch during the restore. */
+  /**
+   * Snapshot items per batch during the restore; default 256. The restore yields to block
+   * commits between batches, so a commit waits for at most one batch: small slices keep commit
+   * latency during a migration close to what it is without one (the offline `migrate` command
+   * uses 2048, which is faster when nothing else runs).
+   */
   readonly batchSize?: number;
   /** Minimum interval between progress events (ms); default 250. */
   readonly progressIntervalMs?: number;
@@ -55,6 +60,8 @@ export interface QueryResult {
   readonly proof?: StoreProof;
 }
 
+/** Restore batch size of a live migration: see {@link RootStoreOptions.batchSize}. */
+const LIVE_BATCH_SIZE = 256;
 /** Events replayed to late subscribers of `events$`. */
 const EVENT_REPLAY = 128;
 const SC_PREFIX = utf8(V2_LAYOUT.sc);
@@ -76,6 +83,8 @@ export class RootStore {
   // failure that happened during it.
   private readonly eventsSubject = new ReplaySubject<RootStoreEvent>(EVENT_REPLAY);
   private tail: Promise<unknown> = Promise.resolve();
+  /** True while a commit runs: the migration's restore yields to it (starts no batch). */
+  private readonly committing = new BehaviorSubject(false);
   private latest: number;
   private migration: MigrationRun | undefined;
   private v1: LegacyStore | undefined;
@@ -245,7 +254,14 @@ export class RootStore {
    * version is not latest + 1 is `ERR_VERSION_MISMATCH` ("commit version mismatch").
    */
   commit(input: Changeset | VersionedChangeset): Promise<Uint8Array> {
-    const run = this.tail.then(() => this.commitNow(input));
+    const run = this.tail.then(async () => {
+      this.committing.next(true);
+      try {
+        return await this.commitNow(input);
+      } finally {
+        this.committing.next(false);
+      }
+    });
     this.tail = run.catch(() => undefined);
     return run;
   }
@@ -327,8 +343,8 @@ export class RootStore {
   }
 
   /** The pieces a migration run needs. */
-  get migrationParts(): { v1: LegacyStore; sc: CommitStore | null; ss: StorageStore; options: RootStoreOptions } {
-    return { v1: this.v1!, sc: this.sc, ss: this.ss, options: this.options };
+  get migrationParts(): { v1: LegacyStore; sc: CommitStore | null; ss: StorageStore; options: RootStoreOptions; busy$: Observable<boolean> } {
+    return { v1: this.v1!, sc: this.sc, ss: this.ss, options: this.options, busy$: this.committing.asObservable() };
   }
 
   /**
@@ -386,6 +402,7 @@ export class RootStore {
     await this.migration?.stop();
     await this.ss.close();
     this.eventsSubject.complete();
+    this.committing.complete();
   }
 
   private assertOpen(): void {
@@ -412,17 +429,18 @@ class MigrationRun {
     /** Continue an interrupted run (its durable record said "migrating") instead of starting fresh. */
     private readonly resume: boolean,
   ) {
-    const { v1, sc, ss, options } = root.migrationParts;
+    const { v1, sc, ss, options, busy$ } = root.migrationParts;
     this.manager = new MigrationManager({
       db: options.v1.db,
       logPrefix: MIGRATION_LOG_PREFIX,
       logWrittenByCaller: true,
-      snapshots: new SnapshotManager(v1, options.batchSize ? { batchSize: options.batchSize } : {}),
+      snapshots: new SnapshotManager(v1, { batchSize: options.batchSize ?? LIVE_BATCH_SIZE }),
       ss,
       sc,
       source: v1,
+      busy$,
       ...(options.logger ? { logger: options.logger } : {}),
-      ...(options.batchSize ? { batchSize: options.batchSize } : {}),
+      batchSize: options.batchSize ?? LIVE_BATCH_SIZE,
       ...(options.progressIntervalMs === undefined ? {} : { progressIntervalMs: options.progressIntervalMs }),
     });
     this.ended = new Promise((resolve) => (this.end = resolve));

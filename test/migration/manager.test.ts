@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { filter, firstValueFrom, lastValueFrom, Subject, toArray } from 'rxjs';
+import { BehaviorSubject, filter, firstValueFrom, lastValueFrom, NEVER, Subject, tap, toArray } from 'rxjs';
 import { toHex, utf8 } from '../../src/core/bytes.js';
 import type { VersionedChangeset } from '../../src/core/changeset.js';
 import { openDb } from '../../src/db/level-db.js';
@@ -117,6 +117,30 @@ describe('MigrationManager', () => {
       for (let i = 0; i < 3; i++) await s.manager.log.append(await s.commitNext());
       expect(await s.manager.sync()).toBe(8);
       expect(toHex(await s.sc.appHash(8))).toBe(toHex(await s.v1.appHash(8)));
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('writes no batch while busy$ is true and finishes once it is false (the restore yields to block commits)', async () => {
+    const busy$ = new BehaviorSubject(true);
+    const s = await setup(12, { busy$, progressIntervalMs: 0 });
+    try {
+      const events: MigrationEvent[] = [];
+      const restored = firstValueFrom(s.manager.start(12, NEVER, NEVER).pipe(tap((e) => events.push(e)), filter((e) => e.type === 'restored')));
+      const turn = () => new Promise((resolve) => setImmediate(resolve));
+      // The first batch is read, and the restore waits for the host before writing it.
+      for (let i = 0; i < 10_000 && !busy$.observed; i++) await turn();
+      expect(busy$.observed).toBe(true);
+      // It keeps waiting, however many turns pass (the read-ahead batch arrives meanwhile).
+      for (let i = 0; i < 200; i++) await turn();
+      expect(busy$.observed).toBe(true);
+      expect(events.filter((e) => e.type === 'progress')).toEqual([]);
+      expect(await s.ss.get('bank', 12, utf8('key-1-0'))).toBeUndefined();
+      busy$.next(false);
+      expect(await restored).toMatchObject({ type: 'restored', version: 12 });
+      expect(await s.ss.get('bank', 12, utf8('key-1-0'))).toEqual(utf8('value-1-0'));
+      expect(events.filter((e) => e.type === 'progress').length).toBeGreaterThan(1);
     } finally {
       await s.close();
     }

@@ -1,7 +1,9 @@
 import {
   bufferCount,
   concat,
+  filter,
   finalize,
+  ignoreElements,
   tap,
   defaultIfEmpty,
   defer,
@@ -12,6 +14,7 @@ import {
   type Observable,
   of,
   type OperatorFunction,
+  take,
 } from 'rxjs';
 import { StoreError } from '../../core/errors.js';
 import { isPullObservable, pullThrough, type PullSource } from '../../core/pull.js';
@@ -50,6 +53,12 @@ export interface RestoreSinks {
   readonly readAhead?: number;
   /** Called when the restore ends without `finish` (error or unsubscribe), to release the targets. */
   readonly abandon?: () => void;
+  /**
+   * True while the host needs the event loop for itself (a root store while a block commits): no
+   * batch starts being written until it is false again, so the restore yields to the host between
+   * batches. Must emit its current value on subscribe (a `BehaviorSubject`); absent: never busy.
+   */
+  readonly busy$?: Observable<boolean>;
 }
 
 function pushAsPull<T>(source: Observable<T>, batchSize: number): PullSource<T> {
@@ -64,6 +73,14 @@ function pushAsPull<T>(source: Observable<T>, batchSize: number): PullSource<T> 
  * `restored` event closes the stream. With a
  * {@link PullObservable} source (what `SnapshotManager.createMigration` returns) the snapshot is
  * read at the pace of the writes; a plain Observable source is batched as it pushes.
+ *
+ * With `busy$`, a batch is written only when the host is not busy:
+ *
+ * ```
+ * source:  -s-n-n-n-s-n-n-|          (batchSize 4)
+ * busy$:   f------t-----f            t/f = true/false
+ * result:  -------p-----p-(pp)(r|)   the second batch waits for f
+ * ```
  *
  * The stream is untrusted: an IAVL item before any store item and an extension item are typed
  * errors; so is any failure of a sink, and the source's own error arrives after every batch
@@ -120,8 +137,9 @@ export function restoreSnapshot(sinks: RestoreSinks): OperatorFunction<SnapshotI
         );
       };
       let finished = false;
+      const free$ = sinks.busy$ ? sinks.busy$.pipe(filter((busy) => !busy), take(1), ignoreElements()) : EMPTY;
       return concat(
-        pullThrough(pull, (batch) => defer(() => writeBatch(batch)), batchSize, isPullObservable(source) ? (sinks.readAhead ?? 1) : 0),
+        pullThrough(pull, (batch) => concat(free$, defer(() => writeBatch(batch))), batchSize, isPullObservable(source) ? (sinks.readAhead ?? 1) : 0),
         // The batches count the store being read as unfinished; once the stream ended, all are done.
         defer(() =>
           items === 0 ? EMPTY : of(migrationEvent({ type: 'progress', phase: 'restore', items, keys, bytes, storesDone: storesSeen, lag: 0 })),
