@@ -16,8 +16,8 @@ interface Pending {
   readonly maxKey: Uint8Array;
 }
 
-/** Writes are flushed in batches of about this many bytes. */
-const FLUSH_BYTES = 4 * 1024 * 1024;
+/** Writes are flushed in batches of about this many bytes (small, for the reasons of the SS restore's). */
+const FLUSH_BYTES = 256 * 1024;
 
 /**
  * Rebuilds one version of a tree from an export stream (depth-first post-order), giving the same

@@ -267,7 +267,7 @@ describe('rx-store-migration migrate: interrupted, then resumed', () => {
     const app = path('big', 'application.db');
     const v2 = path('big', 'v2');
     mkdirSync(path('big'), { recursive: true });
-    // 1 KiB values: the SS restore flushes (and checkpoints) every 4 MiB, so a stop after 6,000
+    // 1 KiB values: the SS restore flushes (and checkpoints) every 256 KiB, so a stop after 6,000
     // keys leaves a durable checkpoint to resume from.
     await writeV1(app, ['bank', 'staking', 'gov'], 12_000, 1024);
 

@@ -111,7 +111,7 @@ describe.each(BACKENDS)('store/v1 and SC conformance ($name)', ({ open }) => {
     const nodes = await lastValueFrom(source.export(1).pipe(toArray()));
     const sc = await CommitStore.open(handle.db, { storeKeys: STORES, prefix: 'sc/' });
     const importer = await sc.multi.tree('bank').importer(1);
-    // More than the importer's 4 MiB flush threshold, but not the whole tree: no root is written.
+    // More than the importer's flush threshold, but not the whole tree: no root is written.
     for (const node of nodes.slice(0, 10_000)) await importer.add(node);
     importer.close();
     expect((await handle.db.keys({ gte: utf8('sc/'), lt: utf8('sc0') }).all()).length).toBeGreaterThan(1000);
