@@ -94,7 +94,7 @@ async function writeLeaves(v1: LegacyStore, height: number, target: LevelDb): Pr
   return leaves;
 }
 
-/** (a)/(a') Iterate every entry of `source` and batch-write the same bytes elsewhere. */
+/** (a)/(a') Iterate every entry of `source` (`nextv`) and batch-write the same bytes elsewhere. */
 async function rawCopy(source: LevelDb, target: LevelDb): Promise<number> {
   const iterator = source.iterator();
   let entries = 0;
@@ -102,7 +102,11 @@ async function rawCopy(source: LevelDb, target: LevelDb): Promise<number> {
     for (;;) {
       const batch = (await iterator.nextv(BATCH)) as [Uint8Array, Uint8Array][];
       if (batch.length === 0) break;
-      await target.batch(batch.map(([key, value]) => ({ type: 'put' as const, key, value })));
+      // The chained form: the fastest way to write a batch through classic-level (the array form
+      // reads every operation's fields through the binding), as the stores write.
+      const write = target.batch();
+      for (const [key, value] of batch) write.put(key, value);
+      await write.write();
       entries += batch.length;
     }
   } finally {

@@ -88,12 +88,23 @@ export class Namespace {
     return { type: 'del', key: this.key(relative) };
   }
 
-  /** Writes `ops` (from any namespaces of the same database) as one atomic batch. */
+  /**
+   * Writes `ops` (from any namespaces of the same database) as one atomic batch. Built as a
+   * chained batch: classic-level's array form reads every operation's fields through the native
+   * binding, which made a 200k-op write ~1.5× slower on the main thread.
+   */
   async write(ops: WriteOp[]): Promise<void> {
     if (ops.length === 0) return;
+    let batch: ReturnType<LevelDb['batch']> | undefined;
     try {
-      await this.db.batch(ops);
+      batch = this.db.batch();
+      for (const op of ops) {
+        if (op.type === 'put') batch.put(op.key, op.value);
+        else batch.del(op.key);
+      }
+      await batch.write();
     } catch (error) {
+      await batch?.close().catch(() => undefined);
       throw wrapIoError(error, 'database batch write failed');
     }
   }

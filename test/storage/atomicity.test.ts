@@ -4,25 +4,10 @@ import { decodeDataKey } from '../../src/storage/ss-key.js';
 import { StorageStore } from '../../src/storage/storage-store.js';
 import { BACKENDS } from '../support/db.js';
 import { b, cs, del, dump, errorOf, set } from './ss-support.js';
+import { spyOnBatches } from '../support/batch-spy.js';
 
-/**
- * Failure injection: `db.batch` is replaced on the instance so chosen calls reject (as a full
- * disk or a closed database would). Every call is also recorded, to show what one commit writes.
- */
-function injectBatchFailures(db: LevelDb): { calls: unknown[][]; failNext: (n?: number) => void } {
-  const original = db.batch.bind(db) as (ops: unknown[]) => Promise<void>;
-  const calls: unknown[][] = [];
-  let failures = 0;
-  (db as { batch: unknown }).batch = (ops: unknown[]) => {
-    calls.push(ops);
-    if (failures > 0) {
-      failures--;
-      return Promise.reject(new Error('injected: disk full'));
-    }
-    return original(ops);
-  };
-  return { calls, failNext: (n = 1) => (failures = n) };
-}
+/** Failure injection: {@link spyOnBatches} makes chosen batches reject, as a full disk or a closed database would. */
+const injectBatchFailures = spyOnBatches;
 
 describe.each(BACKENDS)('StorageStore atomicity on $name', ({ open }) => {
   let db: LevelDb;
@@ -117,15 +102,13 @@ describe.each(BACKENDS)('StorageStore atomicity on $name', ({ open }) => {
     const before = await expected();
     const spy = injectBatchFailures(db);
     // The first batch (the new earliest version) succeeds, the second delete batch fails.
-    let calls = 0;
-    const batch = db.batch.bind(db) as (ops: unknown[]) => Promise<void>;
-    (db as { batch: unknown }).batch = (ops: unknown[]) => (++calls === 3 ? Promise.reject(new Error('injected')) : batch(ops));
+    spy.failAt(3);
     expect((await errorOf(ss.prune(12, { batchSize: 3 }))).code).toBe('ERR_IO');
     expect(ss.earliestVersion).toBe(12);
     expect((await StorageStore.open(db)).earliestVersion).toBe(12);
     expect((await errorOf(ss.get('bank', 11, b('x')))).code).toBe('ERR_VERSION_PRUNED');
     expect(await expected()).toEqual(before);
-    (db as { batch: unknown }).batch = batch;
+    spy.restore();
     expect(spy.calls.length).toBeGreaterThan(0);
     const leftovers = async () => {
       // Entries at or below 12 beyond the newest one per key (or a tombstone as that newest one).

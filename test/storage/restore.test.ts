@@ -5,6 +5,7 @@ import type { RestorePair } from '../../src/storage/ss-restore.js';
 import { StorageStore } from '../../src/storage/storage-store.js';
 import { BACKENDS } from '../support/db.js';
 import { b, cs, drain, dump, errorOf, set } from './ss-support.js';
+import { spyOnBatches } from '../support/batch-spy.js';
 
 const pairs = (n: number, storeKey = 'bank'): RestorePair[] =>
   Array.from({ length: n }, (_, i) => ({ storeKey, key: b(`key-${String(i).padStart(4, '0')}`), value: b(`value-${i}`) }));
@@ -40,12 +41,7 @@ describe.each(BACKENDS)('StorageStore restore on $name', ({ open }) => {
   afterEach(async () => cleanup());
 
   it('writer: buffers, flushes fresh batches, commits latest = earliest = H atomically', async () => {
-    const batches: number[] = [];
-    const batch = db.batch.bind(db) as (ops: unknown[]) => Promise<void>;
-    (db as { batch: unknown }).batch = (ops: unknown[]) => {
-      batches.push(ops.length);
-      return batch(ops);
-    };
+    const spy = spyOnBatches(db);
     const writer = await ss.beginRestore(100, { flushBytes: 200 });
     expect(ss.pendingRestoreVersion).toBe(100);
     const list = pairs(50);
@@ -71,6 +67,7 @@ describe.each(BACKENDS)('StorageStore restore on $name', ({ open }) => {
     expect(ss.pendingRestoreVersion).toBeUndefined();
     // beginRestore's marker, several flushes (each with its checkpoint), then the commit batch
     // with the metadata (latest, earliest, marker and checkpoint removal).
+    const batches = spy.calls.map((ops) => ops.length);
     expect(batches.length).toBeGreaterThan(3);
     const flushes = batches.length - 2;
     expect(batches.slice(1).reduce((a, c) => a + c, 0)).toBe(51 + flushes + 4);

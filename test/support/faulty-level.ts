@@ -32,6 +32,14 @@ export class FaultyLevel {
         if (typeof value !== 'function') return value;
         switch (property) {
           case 'batch':
+            return (...args: unknown[]) => {
+              if (args.length > 0) return shouldFailWrite() ? fail('write') : (value as (...a: unknown[]) => unknown).apply(target, args);
+              // A chained batch fails when it is written.
+              const chained = (value as () => { write: (...a: unknown[]) => Promise<void>; close: () => Promise<void> }).apply(target);
+              const write = chained.write.bind(chained);
+              chained.write = (...a: unknown[]) => (shouldFailWrite() ? chained.close().then(() => fail('write')) : write(...a));
+              return chained;
+            };
           case 'put':
           case 'del':
             return (...args: unknown[]) => (shouldFailWrite() ? fail('write') : (value as (...a: unknown[]) => unknown).apply(target, args));
