@@ -38,6 +38,10 @@ export interface MemoryChildResult {
   readonly sampledPeakRssBytes: number;
   readonly peakHeapUsedBytes: number;
   readonly peakExternalBytes: number;
+  /** Peak of the anonymous part of RSS (allocated memory), sampled. */
+  readonly peakRssAnonBytes: number;
+  /** Peak of the file-backed part of RSS (mapped files, LevelDB tables among them), sampled. */
+  readonly peakRssFileBytes: number;
   readonly samples: readonly TimelineSample[];
 }
 
@@ -110,6 +114,8 @@ async function run(argv: readonly string[]): Promise<MemoryChildResult> {
       sampledPeakRssBytes: Math.max(...samples.map((s) => s.rssBytes)),
       peakHeapUsedBytes: Math.max(...samples.map((s) => s.heapUsedBytes)),
       peakExternalBytes: Math.max(...samples.map((s) => s.externalBytes)),
+      peakRssAnonBytes: Math.max(...samples.map((s) => s.rssAnonBytes)),
+      peakRssFileBytes: Math.max(...samples.map((s) => s.rssFileBytes)),
       samples,
     };
   } finally {

@@ -70,6 +70,9 @@ interface SizeResult {
   readonly sampledPeakRssMiB: number;
   readonly peakHeapUsedMiB: number;
   readonly peakExternalMiB: number;
+  /** Sampled peaks of RSS's two parts: allocated memory, and mapped files (LevelDB's tables). */
+  readonly peakRssAnonMiB: number;
+  readonly peakRssFileMiB: number;
   readonly child: MemoryChildResult;
 }
 
@@ -196,6 +199,8 @@ export async function runMemoryBench(options: MemoryBenchOptions): Promise<Recor
         sampledPeakRssMiB: child.sampledPeakRssBytes / MIB,
         peakHeapUsedMiB: child.peakHeapUsedBytes / MIB,
         peakExternalMiB: child.peakExternalBytes / MIB,
+        peakRssAnonMiB: child.peakRssAnonBytes / MIB,
+        peakRssFileMiB: child.peakRssFileBytes / MIB,
         child,
       };
       progress(`  migrated ${fmt(child.keys)} keys in ${fmt(child.migrateMs / 1000, 1)} s; peak RSS ${fmt(size.peakRssMiB)} MiB`);
@@ -209,19 +214,22 @@ export async function runMemoryBench(options: MemoryBenchOptions): Promise<Recor
   const peakRatio = sizes.length > 1 ? largest.peakRssMiB / smallest.peakRssMiB : undefined;
   printTable(
     `memory: one migration per fresh process (${options.sc ? 'SC + SS' : 'SS only'}, batch ${options.batch})`,
-    ['keys', 'keys/s', 'RSS before', 'peak RSS (kernel)', 'peak RSS (sampled)', 'peak heap used', 'peak external', `vs ${fmt(smallest.keys)}`],
+    ['keys', 'keys/s', 'RSS before', 'peak RSS (kernel)', 'peak RSS (sampled)', 'of it allocated', 'of it mapped files', 'peak heap used', 'peak external', `vs ${fmt(smallest.keys)}`],
     sizes.map((s) => [
       fmt(s.keys),
       fmt(s.keysPerSec),
       `${fmt(s.baselineRssMiB)} MiB`,
       `${fmt(s.peakRssMiB)} MiB`,
       `${fmt(s.sampledPeakRssMiB)} MiB`,
+      `${fmt(s.peakRssAnonMiB)} MiB`,
+      `${fmt(s.peakRssFileMiB)} MiB`,
       `${fmt(s.peakHeapUsedMiB)} MiB`,
       `${fmt(s.peakExternalMiB)} MiB`,
       `${fmt(s.peakRssMiB / smallest.peakRssMiB, 2)}×`,
     ]),
   );
   if (sizes.length > 1) console.log(`  target 3: peak(${fmt(largest.keys)}) / peak(${fmt(smallest.keys)}) ≤ 1.2 and peak(${fmt(largest.keys)}) ≤ ${LIMIT_MIB} MiB`);
+  console.log('  "allocated" = RssAnon (V8 heap, malloc); "mapped files" = RssFile (the node binary and LevelDB\'s memory-mapped table files: page cache, reclaimable), sampled peaks from /proc/self/status');
   if (options.plot !== undefined) {
     mkdirSync(dirname(options.plot), { recursive: true });
     writeFileSync(options.plot, plotSvg(largest, options));
@@ -238,6 +246,8 @@ export async function runMemoryBench(options: MemoryBenchOptions): Promise<Recor
     smallestKeys: smallest.keys,
     largestKeys: largest.keys,
     largestPeakRssMiB: largest.peakRssMiB,
+    largestPeakRssAnonMiB: largest.peakRssAnonMiB,
+    peakAnonRatio: sizes.length > 1 && smallest.peakRssAnonMiB > 0 ? largest.peakRssAnonMiB / smallest.peakRssAnonMiB : null,
     plot: options.plot ?? null,
     sizes,
   };

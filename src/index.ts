@@ -40,7 +40,7 @@ export { encodeCommitInfoV1, decodeCommitInfoV1, encodeCommitInfoV2, decodeCommi
 export { encodeCommitmentProof, decodeCommitmentProof, type CommitmentProofInput } from './proto/ics23.js';
 
 // db
-export { openDb, type LevelDb } from './db/level-db.js';
+export { openDb, type LevelDb, type OpenDbOptions } from './db/level-db.js';
 
 // iavl
 export { IavlTree, type IavlTreeOptions, type SavedVersion, type StagedVersion } from './iavl/iavl-tree.js';

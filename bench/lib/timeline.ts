@@ -3,7 +3,23 @@
  * memory bench's curve and plot. Kept separate from RssSampler (which only tracks peaks) because a
  * curve needs every sample, and the counter needs to be fed from the migration's progress events.
  */
+import { readFileSync } from 'node:fs';
 import { nowMs } from './stats.js';
+
+/**
+ * The two parts of RSS on Linux (`/proc/self/status`): anonymous pages (what the process
+ * allocated: V8 heap, malloc) and file-backed pages (mapped files: the node binary, and LevelDB's
+ * memory-mapped table files — page cache, clean and reclaimable); zeros elsewhere.
+ */
+export function rssParts(): { anonBytes: number; fileBytes: number } {
+  try {
+    const status = readFileSync('/proc/self/status', 'latin1');
+    const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0) * 1024;
+    return { anonBytes: kb('RssAnon'), fileBytes: kb('RssFile') };
+  } catch {
+    return { anonBytes: 0, fileBytes: 0 };
+  }
+}
 
 /** One sample: milliseconds since `start()`, memory in bytes, and the counter at that moment. */
 export interface TimelineSample {
@@ -14,6 +30,9 @@ export interface TimelineSample {
   readonly heapTotalBytes: number;
   /** Memory of C++ objects bound to JS, Buffers and ArrayBuffers included (outside the V8 heap). */
   readonly externalBytes: number;
+  /** RSS split into anonymous and file-backed pages (Linux; 0 elsewhere), see {@link rssParts}. */
+  readonly rssAnonBytes: number;
+  readonly rssFileBytes: number;
   readonly count: number;
 }
 
@@ -51,7 +70,17 @@ export class TimelineSampler {
   /** Takes one sample now (also usable from a loop that does not yield to the timer). */
   sample(): void {
     const memory = process.memoryUsage();
-    this.samples.push({ tMs: nowMs() - this.t0, rssBytes: memory.rss, heapUsedBytes: memory.heapUsed, heapTotalBytes: memory.heapTotal, externalBytes: memory.external, count: this.counter });
+    const parts = rssParts();
+    this.samples.push({
+      tMs: nowMs() - this.t0,
+      rssBytes: memory.rss,
+      heapUsedBytes: memory.heapUsed,
+      heapTotalBytes: memory.heapTotal,
+      externalBytes: memory.external,
+      rssAnonBytes: parts.anonBytes,
+      rssFileBytes: parts.fileBytes,
+      count: this.counter,
+    });
   }
 }
 
