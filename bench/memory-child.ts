@@ -9,7 +9,7 @@
  * ({@link MemoryChildResult}) on stdout; progress goes to stderr.
  *
  *   node --expose-gc .bench-build/bench/memory-child.js --v1 DIR --stores acc,bank,staking
- *        [--batch 2048] [--sample-ms 250] [--no-sc] [--node-cache N]
+ *        [--batch 2048] [--sample-ms 250] [--no-sc] [--node-cache N] [--max-open-files N]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -59,6 +59,7 @@ async function run(argv: readonly string[]): Promise<MemoryChildResult> {
       'sample-ms': { type: 'string', default: '250' },
       'no-sc': { type: 'boolean', default: false },
       'node-cache': { type: 'string' },
+      'max-open-files': { type: 'string' },
     },
     strict: true,
   });
@@ -69,9 +70,11 @@ async function run(argv: readonly string[]): Promise<MemoryChildResult> {
   // The IAVL node cache size of store/v1 and the new SC (default: the library's), to see how much
   // of the peak is cache.
   const cache = values['node-cache'] === undefined ? {} : { cacheSize: Number(values['node-cache']) };
-  const v1db = await openDb(values.v1);
+  // LevelDB's open table files (default: openDb's); each open table it reads is memory-mapped.
+  const dbOptions = values['max-open-files'] === undefined ? {} : { maxOpenFiles: Number(values['max-open-files']) };
+  const v1db = await openDb(values.v1, dbOptions);
   const v2dir = mkdtempSync(join(tmpdir(), 'rxsm-bench-mem-v2-'));
-  const v2db = await openDb(join(v2dir, 'db'));
+  const v2db = await openDb(join(v2dir, 'db'), dbOptions);
   try {
     const v1 = await LegacyStore.open(v1db, { storeKeys: stores, ...cache });
     const height = v1.latestVersion;
