@@ -2,7 +2,7 @@ import type { AbstractBatchOperation } from 'abstract-level';
 import { asBytes, concatBytes, prefixEnd } from '../core/bytes.js';
 import { wrapIoError } from '../core/errors.js';
 import type { LevelDb } from './level-db.js';
-import { SyncFirstReader } from './sync-first-reader.js';
+import { syncFirstReader } from './sync-first-reader.js';
 
 /** One write of an atomic batch, with the full (prefixed) key. */
 export type WriteOp = AbstractBatchOperation<LevelDb, Uint8Array, Uint8Array>;
@@ -21,8 +21,6 @@ export interface KeyRange {
  * (a flaw of the Go wiring, formats.md §3).
  */
 export class Namespace {
-  private reader: SyncFirstReader | undefined;
-
   constructor(
     readonly db: LevelDb,
     readonly prefix: Uint8Array,
@@ -65,8 +63,7 @@ export class Namespace {
    */
   async getManyPrefixed(keys: Uint8Array[]): Promise<(Uint8Array | undefined)[]> {
     try {
-      this.reader ??= new SyncFirstReader(this.db);
-      const values = await this.reader.getMany(keys);
+      const values = await syncFirstReader(this.db).getMany(keys);
       return values.map((v) => (v === undefined ? undefined : asBytes(v)));
     } catch (error) {
       throw wrapIoError(error, 'database read failed');

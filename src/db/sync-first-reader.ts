@@ -43,14 +43,19 @@ export class SyncFirstReader {
       setImmediate(() => {
         this.turnStart = undefined;
       });
+    } else if (start - this.turnStart > SYNC_BUDGET_MS) {
+      // This turn's budget is spent (a caller awaiting only microtasks never lets the turn end):
+      // a read through the thread pool lets the event loop turn.
+      return this.db.getMany(keys);
     }
     const out: (Uint8Array | undefined)[] = new Array(keys.length);
     for (let i = 0; i < keys.length; i++) {
       out[i] = this.db.getSync(keys[i]!);
-      if (i % CLOCK_EVERY !== CLOCK_EVERY - 1 || i + 1 === keys.length) continue;
+      // The clock every CLOCK_EVERY keys and after the last one, so small batches count too.
+      if ((i + 1) % CLOCK_EVERY !== 0 && i + 1 !== keys.length) continue;
       const now = performance.now();
-      if (now - this.turnStart > SYNC_BUDGET_MS) {
-        if ((now - start) / (i + 1) > SLOW_READ_MS) this.asyncBatches = ASYNC_BATCHES_AFTER_SLOW;
+      if ((now - start) / (i + 1) > SLOW_READ_MS) this.asyncBatches = ASYNC_BATCHES_AFTER_SLOW;
+      if (i + 1 < keys.length && now - this.turnStart > SYNC_BUDGET_MS) {
         const rest = await this.db.getMany(keys.slice(i + 1));
         for (let j = 0; j < rest.length; j++) out[i + 1 + j] = rest[j];
         return out;
@@ -58,4 +63,16 @@ export class SyncFirstReader {
     }
     return out;
   }
+}
+
+const readers = new WeakMap<LevelDb, SyncFirstReader>();
+
+/** The reader of `db`, shared by all its namespaces so that they share one budget per turn. */
+export function syncFirstReader(db: LevelDb): SyncFirstReader {
+  let reader = readers.get(db);
+  if (reader === undefined) {
+    reader = new SyncFirstReader(db);
+    readers.set(db, reader);
+  }
+  return reader;
 }
