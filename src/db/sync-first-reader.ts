@@ -54,7 +54,9 @@ export class SyncFirstReader {
       // The clock every CLOCK_EVERY keys and after the last one, so small batches count too.
       if ((i + 1) % CLOCK_EVERY !== 0 && i + 1 !== keys.length) continue;
       const now = performance.now();
-      if ((now - start) / (i + 1) > SLOW_READ_MS) this.asyncBatches = ASYNC_BATCHES_AFTER_SLOW;
+      // Slowness is judged on full batches only: a single-node read (a tree update loading a path)
+      // is still much cheaper synchronously than a thread-pool round trip, even from disk.
+      if (i + 1 >= CLOCK_EVERY && (now - start) / (i + 1) > SLOW_READ_MS) this.asyncBatches = ASYNC_BATCHES_AFTER_SLOW;
       if (i + 1 < keys.length && now - this.turnStart > SYNC_BUDGET_MS) {
         const rest = await this.db.getMany(keys.slice(i + 1));
         for (let j = 0; j < rest.length; j++) out[i + 1 + j] = rest[j];

@@ -49,17 +49,27 @@ describe('SyncFirstReader: synchronous reads within a budget per event-loop turn
     expect(calls.sync).toBeGreaterThan(0);
   });
 
-  it('after slow synchronous reads (data on disk), the next batches go through getMany, then sync again', async () => {
+  it('after a slow full batch (data on disk), the next batches go through getMany, then sync again', async () => {
     const { db, calls } = stubDb(0.1);
     const reader = new SyncFirstReader(db);
-    await reader.getMany(keys(4));
-    expect(calls).toEqual({ sync: 4, many: 0 });
+    await reader.getMany(keys(16));
+    expect(calls).toEqual({ sync: 16, many: 0 });
     await turn();
     for (let i = 0; i < 64; i++) await reader.getMany(keys(4));
-    expect(calls).toEqual({ sync: 4, many: 64 });
+    expect(calls).toEqual({ sync: 16, many: 64 });
     await turn();
     await reader.getMany(keys(1));
-    expect(calls.sync).toBe(5);
+    expect(calls.sync).toBe(17);
+  });
+
+  it('small batches stay synchronous even when slow (a tree update loading its path), within the budget', async () => {
+    const { db, calls } = stubDb(0.1);
+    const reader = new SyncFirstReader(db);
+    for (let i = 0; i < 3; i++) {
+      await reader.getMany(keys(2));
+      await turn();
+    }
+    expect(calls).toEqual({ sync: 6, many: 0 });
   });
 
   it('uses getMany only when the database has no getSync (memory-level)', async () => {
