@@ -1,5 +1,6 @@
 import {
   BehaviorSubject,
+  concat,
   concatMap,
   defer,
   distinctUntilChanged,
@@ -30,6 +31,7 @@ import type { SnapshotManager } from '../snapshots/snapshot-manager.js';
 import { ChangesetLog } from './changeset-log.js';
 import type { MigrationEvent, RestoredEvent } from './events.js';
 import { migrationPipeline } from './pipeline.js';
+import { whenIdle } from '../core/when-idle.js';
 import { restoreSinks, verifyRoots, type RootSource } from './restore-effects.js';
 import { applyLogged } from './operators/apply-logged.js';
 
@@ -57,10 +59,10 @@ export interface MigrationManagerOptions {
   /** Snapshot items per batch; default 2048. */
   readonly batchSize?: number;
   /**
-   * True while the host needs the event loop (a block commit in flight): the restore starts no
-   * batch until it is false. Must emit its current value on subscribe (a `BehaviorSubject`).
-   * With small batches this keeps a live node's commit latency close to what it is without a
-   * migration: the restore yields between batches.
+   * True while the host needs the event loop (a block commit in flight): neither a restore batch
+   * nor a catch-up step starts until it is false. Must emit its current value on subscribe (a
+   * `BehaviorSubject`). With small batches this keeps a live node's commit latency close to what
+   * it is without a migration: the migration yields between its steps.
    */
   readonly busy$?: Observable<boolean>;
   /** Minimum interval between progress events; default 250 ms. */
@@ -133,7 +135,8 @@ export class MigrationManager {
   private apply(entry: VersionedChangeset): Observable<unknown> {
     const { sc, ss } = this.options;
     const trimEvery = this.options.trimEvery ?? 64;
-    return defer(async () => {
+    // Like the restore's batches, a catch-up step waits while the host commits a block.
+    return concat(whenIdle(this.options.busy$), defer(async () => {
       const v = entry.version;
       await Promise.all([
         sc && sc.latestVersion < v ? sc.writeChangeset(entry.changeset).then(() => sc.commit(v)) : undefined,
@@ -141,7 +144,7 @@ export class MigrationManager {
       ]);
       this.migrated.next(entry.version);
       if (entry.version % trimEvery === 0) await this.log.trim(entry.version);
-    });
+    }));
   }
 
   /**

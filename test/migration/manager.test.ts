@@ -146,6 +146,32 @@ describe('MigrationManager', () => {
     }
   });
 
+  it('applies no logged changeset while busy$ is true (the catch-up yields to block commits too)', async () => {
+    const busy$ = new BehaviorSubject(false);
+    const s = await setup(6, { busy$ });
+    const commits$ = new Subject<VersionedChangeset>();
+    const events: MigrationEvent[] = [];
+    const subscription = s.manager.start(6, commits$, NEVER).subscribe((e) => events.push(e));
+    try {
+      await firstValueFrom(s.manager.migratedVersion$.pipe(filter((v) => v === 6)));
+      busy$.next(true);
+      commits$.next(await s.commitNext());
+      const turn = () => new Promise((resolve) => setImmediate(resolve));
+      // Logged (durable) while busy, but not applied until the host is idle.
+      for (let i = 0; i < 10_000 && !events.some((e) => e.type === 'logged'); i++) await turn();
+      expect(versionsOf(events, 'logged')).toEqual([7]);
+      for (let i = 0; i < 200; i++) await turn();
+      expect(busy$.observed).toBe(true);
+      expect(s.manager.migratedVersion).toBe(6);
+      busy$.next(false);
+      await firstValueFrom(s.manager.migratedVersion$.pipe(filter((v) => v === 7)));
+      expect(await s.ss.get('bank', 7, utf8('key-7-0'))).toEqual(utf8('value-7-0'));
+    } finally {
+      subscription.unsubscribe();
+      await s.close();
+    }
+  });
+
   it('refuses a second concurrent start', async () => {
     const s = await setup(3);
     try {

@@ -1,9 +1,7 @@
 import {
   bufferCount,
   concat,
-  filter,
   finalize,
-  ignoreElements,
   tap,
   defaultIfEmpty,
   defer,
@@ -14,10 +12,10 @@ import {
   type Observable,
   of,
   type OperatorFunction,
-  take,
 } from 'rxjs';
 import { StoreError } from '../../core/errors.js';
 import { isPullObservable, pullThrough, type PullSource } from '../../core/pull.js';
+import { whenIdle } from '../../core/when-idle.js';
 import type { SnapshotItem } from '../../proto/snapshot-item.js';
 import { migrationEvent, type MigrationEvent, type RestoredEvent } from '../events.js';
 
@@ -137,7 +135,7 @@ export function restoreSnapshot(sinks: RestoreSinks): OperatorFunction<SnapshotI
         );
       };
       let finished = false;
-      const free$ = sinks.busy$ ? sinks.busy$.pipe(filter((busy) => !busy), take(1), ignoreElements()) : EMPTY;
+      const free$ = whenIdle(sinks.busy$);
       return concat(
         pullThrough(pull, (batch) => concat(free$, defer(() => writeBatch(batch))), batchSize, isPullObservable(source) ? (sinks.readAhead ?? 1) : 0),
         // The batches count the store being read as unfinished; once the stream ended, all are done.
