@@ -27,6 +27,7 @@ import { concatBytes, equalBytes, toHex, utf8 } from '../src/core/bytes.js';
 import { type LevelDb, openDb } from '../src/db/level-db.js';
 import { ExportReader } from '../src/iavl/exporter.js';
 import { IavlTree } from '../src/iavl/iavl-tree.js';
+import { intOption } from './lib/args.js';
 import { Prng } from './lib/prng.js';
 import { environment, fmt, fmtMB, printTable, progress, writeJson } from './lib/report.js';
 import { median, nowMs, RssSampler, summarize, type Summary } from './lib/stats.js';
@@ -505,10 +506,7 @@ export async function runIavlBench(options: IavlBenchOptions): Promise<Record<st
 }
 
 function positiveInt(value: string | undefined, name: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value.replaceAll('_', ''));
-  if (!Number.isSafeInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got ${value}`);
-  return n;
+  return value === undefined ? fallback : intOption(value, name);
 }
 
 /** Command line of this bench; `defaultSizes` differs between `bench:iavl` (quick) and `bench` (all). */

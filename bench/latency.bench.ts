@@ -30,6 +30,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { openDb } from '../src/db/level-db.js';
 import { RootStore, type RootPhase, type RootStoreEvent } from '../src/root/root-store.js';
+import { intOption, stringOption } from './lib/args.js';
 import { BlockWrites } from './lib/block-writes.js';
 import { environment, fmt, printTable, progress, writeJson } from './lib/report.js';
 import { median, nowMs, percentile } from './lib/stats.js';
@@ -342,12 +343,8 @@ export async function main(argv: readonly string[], defaultSizes: readonly numbe
     // bench/run.ts hands every bench the same argv: other benches' options are not errors here.
     strict: false,
   });
-  const int = (v: unknown, name: string, min = 1): number => {
-    const n = Number(String(v).replaceAll('_', ''));
-    if (!Number.isSafeInteger(n) || n < min) throw new Error(`--${name} must be an integer ≥ ${min}, got ${String(v)}`);
-    return n;
-  };
-  const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+  const int = intOption;
+  const str = stringOption;
   const quick = values.quick === true;
   // Several sizes make no sense here (run.ts may pass the migration bench's list): take the first.
   const keys = str(values.keys)?.split(',')[0];

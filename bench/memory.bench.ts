@@ -26,6 +26,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { openDb } from '../src/db/level-db.js';
 import type { MemoryChildResult } from './memory-child.js';
+import { intOption, stringOption } from './lib/args.js';
 import { environment, fmt, printTable, progress, writeJson } from './lib/report.js';
 import { nowMs } from './lib/stats.js';
 import { lineChartSvg } from './lib/svg-chart.js';
@@ -278,12 +279,8 @@ export async function main(argv: readonly string[], defaultSizes: readonly numbe
     // bench/run.ts hands every bench the same argv: other benches' options are not errors here.
     strict: false,
   });
-  const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
-  const int = (v: unknown, name: string): number => {
-    const n = Number(String(v).replaceAll('_', ''));
-    if (!Number.isSafeInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got ${String(v)}`);
-    return n;
-  };
+  const str = stringOption;
+  const int = intOption;
   const keys = str(values.keys);
   const sizes = keys !== undefined ? keys.split(',').map((k) => int(k, 'keys')) : values.quick ? QUICK_SIZES : [...defaultSizes];
   const build = str(values.build);

@@ -27,7 +27,7 @@ export interface OpenDbOptions {
 }
 
 /** Open table files of a database opened by {@link openDb}, unless told otherwise. */
-export const DEFAULT_MAX_OPEN_FILES = 64;
+const DEFAULT_MAX_OPEN_FILES = 64;
 
 /**
  * Opens a LevelDB (classic-level) at `path`, creating it when missing, or an in-memory database

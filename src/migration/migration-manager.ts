@@ -23,6 +23,7 @@ import {
 import { StoreError } from '../core/errors.js';
 import type { VersionedChangeset } from '../core/changeset.js';
 import { checkVersion } from '../core/version.js';
+import { whenIdle } from '../core/when-idle.js';
 import type { LevelDb } from '../db/level-db.js';
 import { Namespace } from '../db/namespace.js';
 import type { CommitStore } from '../commitment/commit-store.js';
@@ -31,7 +32,6 @@ import type { SnapshotManager } from '../snapshots/snapshot-manager.js';
 import { ChangesetLog } from './changeset-log.js';
 import type { MigrationEvent, RestoredEvent } from './events.js';
 import { migrationPipeline } from './pipeline.js';
-import { whenIdle } from '../core/when-idle.js';
 import { restoreSinks, verifyRoots, type RootSource } from './restore-effects.js';
 import { applyLogged } from './operators/apply-logged.js';
 

@@ -83,7 +83,7 @@ export class RootStore {
   // failure that happened during it.
   private readonly eventsSubject = new ReplaySubject<RootStoreEvent>(EVENT_REPLAY);
   private tail: Promise<unknown> = Promise.resolve();
-  /** True while a commit runs: the migration's restore yields to it (starts no batch). */
+  /** True while a commit runs: the migration yields to it (starts no restore batch, no catch-up step). */
   private readonly committing = new BehaviorSubject(false);
   private latest: number;
   private migration: MigrationRun | undefined;
