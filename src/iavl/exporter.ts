@@ -7,8 +7,11 @@ import type { Node } from './node.js';
 import type { NodeDb } from './node-db.js';
 import type { NodeRef } from './node-key.js';
 
-/** Levels read ahead below a node whose children are not loaded yet (up to 2^8 nodes). */
-const PREFETCH_DEPTH = 8;
+/**
+ * Subtrees up to this height are read ahead whole when the walk reaches them: at most 2^13 − 1
+ * nodes, read one level per batch, each batch in key order.
+ */
+const WHOLE_SUBTREE_HEIGHT = 12;
 
 /**
  * One node of an export stream (Go `ExportNode`): leaves carry a value, inner nodes do not; the
@@ -96,18 +99,24 @@ export class ExportReader implements BatchReader<ExportNode> {
   }
 
   /**
-   * Loads the children of `top` and reads ahead below them, level by level down to
-   * PREFETCH_DEPTH with one batched read per level, so a walk costs about one database round trip
-   * per 2^PREFETCH_DEPTH nodes instead of one per node. The read-ahead hangs off the frames, so it
-   * is bounded by the open subtrees along the current path. Loaded nodes bypass the node cache.
+   * Loads the children of `top` and reads ahead below them, level by level with one batched read
+   * per level. A subtree of height ≤ WHOLE_SUBTREE_HEIGHT is read whole; above that, the read stops
+   * at the subtrees of that height, each read whole when the walk reaches it. So a walk costs about
+   * one database round trip per level of a few thousand nodes, and the batches are large enough
+   * that reading them in key order finds most nodes of one version next to each other (in a tree
+   * with history, the walk's order hops between the versions' key ranges). The read-ahead hangs off
+   * the frames: bounded by one whole subtree plus the levels above it along the current path.
+   * Loaded nodes bypass the node cache.
    */
   private async readAhead(top: Frame): Promise<void> {
+    const whole = top.node.height <= WHOLE_SUBTREE_HEIGHT;
     let level: Frame[] = [top];
-    for (let depth = 0; depth < PREFETCH_DEPTH && level.length > 0; depth++) {
+    while (level.length > 0) {
       const parents: Frame[] = [];
       const refs: NodeRef[] = [];
       for (const f of level) {
         if (f.node.isLeaf || f.left !== undefined) continue;
+        if (!whole && f !== top && f.node.height <= WHOLE_SUBTREE_HEIGHT) continue;
         parents.push(f);
         refs.push(childRef(f.node, 'left'), childRef(f.node, 'right'));
       }

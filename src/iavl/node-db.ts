@@ -4,7 +4,7 @@ import type { Namespace, WriteOp } from '../db/namespace.js';
 import { ByteSlab } from './byte-slab.js';
 import { Node } from './node.js';
 import { decodeLegacyNode, decodeNode, encodedLengthBound, writeNode } from './node-codec.js';
-import { cacheKey, decodeNodeKey, NODE_KEY_LENGTH, type NodeRef, putNodeKey, rootRef } from './node-key.js';
+import { cacheKey, compareNodeRefs, decodeNodeKey, NODE_KEY_LENGTH, type NodeRef, putNodeKey, rootRef } from './node-key.js';
 
 const NODE_PREFIX = 0x73; // 's'
 const LEGACY_NODE_PREFIX = 0x6e; // 'n'
@@ -31,6 +31,25 @@ export function nodeDbKey(ref: NodeRef): Uint8Array {
   const out = new Uint8Array(nodeKeyLength(ref));
   putNodeDbKey(out, 0, ref);
   return out;
+}
+
+/**
+ * Sorts `refs` into database key order and moves `positions` (where each result goes) along. A
+ * batch read in key order stays on the same LevelDB table files; read in walk order, the nodes of
+ * a tree with history hop between versions (tables), and a table cache smaller than the database
+ * reopens a table file for nearly every read.
+ */
+function sortByRef(refs: NodeRef[], positions: number[]): void {
+  let sorted = true;
+  for (let i = 1; i < refs.length && sorted; i++) sorted = compareNodeRefs(refs[i - 1]!, refs[i]!) <= 0;
+  if (sorted) return;
+  const order = refs.map((_, i) => i).sort((a, b) => compareNodeRefs(refs[a]!, refs[b]!));
+  const byRef = order.map((i) => refs[i]!);
+  const byPosition = order.map((i) => positions[i]!);
+  for (let i = 0; i < order.length; i++) {
+    refs[i] = byRef[i]!;
+    positions[i] = byPosition[i]!;
+  }
 }
 
 function legacyRootKey(version: number): Uint8Array {
@@ -168,6 +187,7 @@ export class NodeDb {
       }
     }
     if (missing.length === 0) return out;
+    sortByRef(missing, at);
     const values = await this.ns.getManyPrefixed(this.prefixedKeys(missing));
     for (let j = 0; j < missing.length; j++) {
       const ref = missing[j]!;

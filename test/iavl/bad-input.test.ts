@@ -204,19 +204,20 @@ describe('IAVL bad input: typed errors, never a crash or a silently wrong hash',
 
     it('delivers every node before a mid-stream read failure, then the error', async () =>
       withTree(async (tree, db) => {
-        // Big enough that the walk reads ahead several times; the last pre-order nonce is the
-        // rightmost leaf, read long after the left of the tree was delivered.
-        for (let i = 0; i < 2000; i++) await tree.set(utf8(`key-${String(i).padStart(5, '0')}`), utf8(`v${i}`));
+        // Taller than a subtree the walk reads ahead whole (height 12), so it reads ahead several
+        // times; the last pre-order nonce is the rightmost leaf, read long after the left of the
+        // tree was delivered.
+        for (let i = 0; i < 10_000; i++) await tree.set(utf8(`key-${String(i).padStart(5, '0')}`), utf8(`v${i}`));
         await tree.saveVersion();
-        await db.del(nodeDbKey({ kind: 'v1', version: 1, nonce: 3999 }));
+        await db.del(nodeDbKey({ kind: 'v1', version: 1, nonce: 19_999 }));
         const reopened = await IavlTree.open(db, { cacheSize: 0 });
         const seen: ExportNode[] = [];
         const error = await new Promise<unknown>((resolve) =>
           reopened.export(1, { batchSize: 3 }).subscribe({ next: (n) => seen.push(n), error: resolve, complete: () => resolve(undefined) }),
         );
         expect(isStoreError(error, 'ERR_NODE_MISSING')).toBe(true);
-        expect(seen.length).toBeGreaterThan(1000);
-        expect(seen.length).toBeLessThan(3999);
+        expect(seen.length).toBeGreaterThan(5000);
+        expect(seen.length).toBeLessThan(19_999);
         expect(reopened.ndb.pinCount(1)).toBe(0);
       }));
 
