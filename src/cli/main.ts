@@ -91,8 +91,13 @@ program
   .addOption(new Option('--height <h>', 'snapshot height (default: the latest version)').argParser(height))
   .addOption(new Option('--stores <a,b,c>', 'store keys (default: the stores of the latest commit info)').argParser(storeList))
   .addOption(new Option('--batch-size <n>', 'snapshot items per batch').argParser(integerAtLeast(1)))
+  .addOption(
+    new Option('--max-open-files <n>', 'LevelDB table files kept open per database (default 1000; e.g. 64 to bound RSS, reads get slower)').argParser(
+      integerAtLeast(1),
+    ),
+  )
   .option('--json', 'newline-delimited JSON events on stdout even on a terminal')
-  .action(async (o: { from: string; to: string; height?: number; stores?: string[]; batchSize?: number; json?: boolean }) =>
+  .action(async (o: { from: string; to: string; height?: number; stores?: string[]; batchSize?: number; maxOpenFiles?: number; json?: boolean }) =>
     run(o.json, (output, signal) =>
       runMigrate(
         {
@@ -101,6 +106,7 @@ program
           ...(o.height === undefined ? {} : { height: o.height }),
           ...(o.stores === undefined ? {} : { stores: o.stores }),
           ...(o.batchSize === undefined ? {} : { batchSize: o.batchSize }),
+          ...(o.maxOpenFiles === undefined ? {} : { maxOpenFiles: o.maxOpenFiles }),
         },
         output,
         signal,

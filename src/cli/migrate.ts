@@ -30,6 +30,11 @@ export interface MigrateOptions {
   readonly stores?: readonly string[];
   /** Snapshot items per batch. */
   readonly batchSize?: number;
+  /**
+   * Table files LevelDB keeps open per database (see `OpenDbOptions.maxOpenFiles`): fewer bound
+   * the memory-mapped table pages in RSS on a memory-limited host, at the cost of slower reads.
+   */
+  readonly maxOpenFiles?: number;
 }
 
 /**
@@ -52,6 +57,7 @@ export async function runMigrate(options: MigrateOptions, output: Output, signal
   );
   const fromPath = requireLevelDbFolder(options.from, 'store/v1 database');
   const toPath = resolve(options.to);
+  const dbOptions = options.maxOpenFiles === undefined ? {} : { maxOpenFiles: options.maxOpenFiles };
   if (fromPath === toPath) throw new CliError('--from and --to are the same folder: the store/v2 target must be a separate database');
   if (!existsSync(resolve(toPath, 'CURRENT')) && !isEmptyOrMissing(toPath)) {
     throw new CliError(`target ${options.to} exists, is not empty and is not a LevelDB database`);
@@ -64,7 +70,7 @@ export async function runMigrate(options: MigrateOptions, output: Output, signal
   let subscription: Subscription | undefined;
   let view: ProgressView | undefined;
   try {
-    v1db = await openDb(fromPath);
+    v1db = await openDb(fromPath, dbOptions);
     const head = await readV1Head(v1db, options.from);
     const discovered = storeKeysOf(head.commitInfo);
     const storeKeys = options.stores ? [...options.stores].sort() : discovered;
@@ -93,7 +99,7 @@ export async function runMigrate(options: MigrateOptions, output: Output, signal
     }
     output.event('source', { path: fromPath, latestVersion: head.latest, earliestVersion: earliest, height, stores: storeKeys, keys: totalKeys });
 
-    v2db = await openDb(toPath);
+    v2db = await openDb(toPath, dbOptions);
     const kind = await detectKind(v2db);
     if (kind === 'store/v1') throw new CliError(`target ${options.to} is a store/v1 database: choose a new folder for store/v2`);
     const v2head = await readV2Head(v2db);

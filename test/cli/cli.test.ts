@@ -165,7 +165,9 @@ describe('rx-store-migration migrate / verify / inspect on the Go IAVL 0.13 test
       const single = path('go', `single-${goDb}.db`);
       const target = path('go', `single-${goDb}-v2`);
       await writeGoApplicationDb(single, [{ name: 'bank', goDb }]);
-      const result = await cli('migrate', '--from', single, '--to', target, '--height', '3', '--stores', 'bank');
+      // The smallest table cache LevelDB accepts (it raises anything below 74 to 74) on one of the two.
+      const tableCache = goDb === 1 ? ['--max-open-files', '74'] : [];
+      const result = await cli('migrate', '--from', single, '--to', target, '--height', '3', '--stores', 'bank', ...tableCache);
       expect(result.code).toBe(0);
       expect(summaryOf(result)).toMatchObject({ height: 3, switchedAt: 4, storeRoots: { bank: expectedRoot(goDb, 3) }, appHashCompared: true });
       expect(result.stderr).toContain('store/v1 has versions above 3');
@@ -253,9 +255,15 @@ describe('rx-store-migration migrate / verify / inspect on the Go IAVL 0.13 test
     });
 
     it('bad arguments', async () => {
-      const [result, missing] = await Promise.all([cli('demo', '--keys', 'many'), cli('migrate', '--from', app)]);
+      const [result, missing, noFiles] = await Promise.all([
+        cli('demo', '--keys', 'many'),
+        cli('migrate', '--from', app),
+        cli('migrate', '--from', app, '--to', path('no-files-v2'), '--max-open-files', '0'),
+      ]);
       expect(result.code).toBe(2);
       expect(result.stderr.trim().split('\n')).toEqual([expect.stringContaining("argument 'many' is invalid")]);
+      expect(noFiles.code).toBe(2);
+      expect(noFiles.stderr.trim().split('\n')).toEqual([expect.stringMatching(/option '--max-open-files <n>' argument '0' is invalid/)]);
       expect(missing.code).toBe(2);
       expect(missing.stderr).toContain("required option '--to <dir>' not specified");
     });
