@@ -5,13 +5,18 @@ import { checkVersion } from '../core/version.js';
 import { type BatchReader, fromBatchReader } from '../core/batch-reader.js';
 import type { Node } from './node.js';
 import type { NodeDb } from './node-db.js';
-import type { NodeRef } from './node-key.js';
+import { compareNodeRefs, type NodeRef } from './node-key.js';
 
 /**
  * Subtrees up to this height are read ahead whole when the walk reaches them: at most 2^13 − 1
  * nodes, read one level per batch, each batch in key order.
  */
 const WHOLE_SUBTREE_HEIGHT = 12;
+/**
+ * Nodes per database read within a level (read in key order across the chunks): decoding a read
+ * is synchronous, and a few thousand nodes at once would hold the event loop for milliseconds.
+ */
+const READ_CHUNK = 512;
 
 /**
  * One node of an export stream (Go `ExportNode`): leaves carry a value, inner nodes do not; the
@@ -99,36 +104,39 @@ export class ExportReader implements BatchReader<ExportNode> {
   }
 
   /**
-   * Loads the children of `top` and reads ahead below them, level by level with one batched read
-   * per level. A subtree of height ≤ WHOLE_SUBTREE_HEIGHT is read whole; above that, the read stops
-   * at the subtrees of that height, each read whole when the walk reaches it. So a walk costs about
-   * one database round trip per level of a few thousand nodes, and the batches are large enough
-   * that reading them in key order finds most nodes of one version next to each other (in a tree
-   * with history, the walk's order hops between the versions' key ranges). The read-ahead hangs off
-   * the frames: bounded by one whole subtree plus the levels above it along the current path.
-   * Loaded nodes bypass the node cache.
+   * Loads the children of `top` and reads ahead below them, level by level, each level in key order
+   * in reads of READ_CHUNK nodes. A subtree of height ≤ WHOLE_SUBTREE_HEIGHT is read whole; above
+   * that, the read stops at the subtrees of that height, each read whole when the walk reaches it.
+   * So a walk costs about one database round trip per READ_CHUNK nodes, and the levels are large
+   * enough that reading them in key order finds most nodes of one version next to each other (in
+   * a tree with history, the walk's order hops between the versions' key ranges). The read-ahead
+   * hangs off the frames: bounded by one whole subtree plus the levels above it along the current
+   * path. Loaded nodes bypass the node cache.
    */
   private async readAhead(top: Frame): Promise<void> {
     const whole = top.node.height <= WHOLE_SUBTREE_HEIGHT;
     let level: Frame[] = [top];
     while (level.length > 0) {
       const parents: Frame[] = [];
-      const refs: NodeRef[] = [];
+      const wanted: { readonly parent: Frame; readonly side: 'left' | 'right'; readonly ref: NodeRef }[] = [];
       for (const f of level) {
         if (f.node.isLeaf || f.left !== undefined) continue;
         if (!whole && f !== top && f.node.height <= WHOLE_SUBTREE_HEIGHT) continue;
         parents.push(f);
-        refs.push(childRef(f.node, 'left'), childRef(f.node, 'right'));
+        wanted.push({ parent: f, side: 'left', ref: childRef(f.node, 'left') }, { parent: f, side: 'right', ref: childRef(f.node, 'right') });
       }
-      if (refs.length === 0) break;
-      const loaded = await this.ndb.getNodes(refs, false);
+      if (wanted.length === 0) break;
+      wanted.sort((a, b) => compareNodeRefs(a.ref, b.ref));
+      for (let start = 0; start < wanted.length; start += READ_CHUNK) {
+        const chunk = wanted.slice(start, start + READ_CHUNK);
+        const loaded = await this.ndb.getNodes(
+          chunk.map((w) => w.ref),
+          false,
+        );
+        for (let i = 0; i < chunk.length; i++) chunk[i]!.parent[chunk[i]!.side] = frame(loaded[i]!);
+      }
       level = [];
-      for (let i = 0; i < parents.length; i++) {
-        const parent = parents[i]!;
-        parent.left = frame(loaded[2 * i]!);
-        parent.right = frame(loaded[2 * i + 1]!);
-        level.push(parent.left, parent.right);
-      }
+      for (const parent of parents) level.push(parent.left!, parent.right!);
     }
   }
 

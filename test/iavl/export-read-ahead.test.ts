@@ -67,7 +67,7 @@ describe('export read-ahead over a tree with history', () => {
     expect(root.height).toBeGreaterThan(12);
   });
 
-  it('exports exactly what a node-by-node post-order walk reads, in batches of at most 4096 nodes in key order', async () => {
+  it('exports exactly what a node-by-node post-order walk reads, in reads of at most 512 nodes in key order', async () => {
     const expected: ExportNode[] = [];
     await naiveExport(tree.ndb, root, expected);
     tree.ndb.clearCache();
@@ -91,7 +91,7 @@ describe('export read-ahead over a tree with history', () => {
 
     // Every node below the root came through a batch (the read-ahead bypasses the cache).
     expect(batches.reduce((n, b) => n + b.length, 0)).toBe(expected.length - 1);
-    expect(Math.max(...batches.map((b) => b.length))).toBeLessThanOrEqual(4096);
+    expect(Math.max(...batches.map((b) => b.length))).toBeLessThanOrEqual(512);
     // Large batches: far fewer round trips than nodes.
     expect(batches.length).toBeLessThan(expected.length / 50);
     for (const batch of batches) {
