@@ -109,11 +109,19 @@ export const TARGETS: readonly TargetDef[] = [
       const anon = at(json, 'largestPeakRssAnonMiB');
       const anonNote = typeof anon === 'number' && anon > 0 ? `allocated (RssAnon) ${fixed(anon, 0)} MiB, the rest mapped LevelDB tables and the node binary` : '';
       const sizes = small === 1_000_000 && big === 4_000_000 ? '' : `at ${keysLabel(small)} / ${keysLabel(big)} keys, not 1M / 4M`;
+      // The table-cache setting measured (null: LevelDB's default), and how the other settings fared.
+      const setting = at(json, 'maxOpenFiles');
+      const settingLabel = (m: unknown): string => (typeof m === 'number' ? `maxOpenFiles ${m}` : 'LevelDB default (1000 open files)');
+      const others = Array.isArray(at(json, 'settings'))
+        ? (at(json, 'settings') as Record<string, unknown>[])
+            .filter((o) => o.maxOpenFiles !== setting && typeof o.peakRatio === 'number')
+            .map((o) => `with ${settingLabel(o.maxOpenFiles)}: ${fixed(o.peakRatio as number)}×, ${fixed(o.largestPeakRssMiB as number, 0)} MiB (${fixed(o.largestPeakRssAnonMiB as number, 0)} allocated)`)
+        : [];
       return {
         value: ratio,
-        measured: `${fixed(ratio)}× (${fixed(peak, 0)} MiB at ${keysLabel(big)} vs ${fixed(peak / ratio, 0)} MiB at ${keysLabel(small)})`,
+        measured: `${fixed(ratio)}× (${fixed(peak, 0)} MiB at ${keysLabel(big)} vs ${fixed(peak / ratio, 0)} MiB at ${keysLabel(small)}), ${settingLabel(setting)}`,
         status: status(ratio <= 1.2 && peak <= 300),
-        note: [sizes, anonNote].filter((part) => part !== '').join('; '),
+        note: [sizes, anonNote, ...others].filter((part) => part !== '').join('; '),
       };
     },
   },
