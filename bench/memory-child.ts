@@ -24,7 +24,7 @@ import { SnapshotManager } from '../src/snapshots/snapshot-manager.js';
 import { MigrationManager } from '../src/migration/migration-manager.js';
 import type { RestoredEvent } from '../src/migration/events.js';
 import { nowMs } from './lib/stats.js';
-import { TimelineSampler, type TimelineSample } from './lib/timeline.js';
+import { ownPeakRssBytes, TimelineSampler, type TimelineSample } from './lib/timeline.js';
 
 /** What the child reports. Bytes and milliseconds. */
 export interface MemoryChildResult {
@@ -33,7 +33,7 @@ export interface MemoryChildResult {
   readonly migrateMs: number;
   /** RSS after opening the stores and a full GC, before the migration started. */
   readonly baselineRssBytes: number;
-  /** The kernel's peak RSS of this process (`process.resourceUsage().maxRSS`). */
+  /** The kernel's peak RSS of this process's address space (`VmHWM`, see `ownPeakRssBytes`). */
   readonly maxRssBytes: number;
   readonly sampledPeakRssBytes: number;
   readonly peakHeapUsedBytes: number;
@@ -113,7 +113,7 @@ async function run(argv: readonly string[]): Promise<MemoryChildResult> {
       keys: restored.keys,
       migrateMs,
       baselineRssBytes,
-      maxRssBytes: process.resourceUsage().maxRSS * 1024,
+      maxRssBytes: ownPeakRssBytes(),
       sampledPeakRssBytes: Math.max(...samples.map((s) => s.rssBytes)),
       peakHeapUsedBytes: Math.max(...samples.map((s) => s.heapUsedBytes)),
       peakExternalBytes: Math.max(...samples.map((s) => s.externalBytes)),

@@ -21,6 +21,23 @@ export function rssParts(): { anonBytes: number; fileBytes: number } {
   }
 }
 
+/**
+ * The peak RSS of this process's own address space (`VmHWM` in `/proc/self/status`). Unlike
+ * `process.resourceUsage().maxRSS`, it does not count the parent: Linux carries the parent's RSS
+ * at fork time over into a child's `maxRSS`, so a child of a big bench process inherits its peak.
+ * Falls back to `maxRSS` where there is no `/proc`.
+ */
+export function ownPeakRssBytes(): number {
+  try {
+    const status = readFileSync('/proc/self/status', 'latin1');
+    const hwm = /^VmHWM:\s+(\d+) kB/m.exec(status);
+    if (hwm !== null) return Number(hwm[1]) * 1024;
+  } catch {
+    // no /proc: below
+  }
+  return process.resourceUsage().maxRSS * 1024;
+}
+
 /** One sample: milliseconds since `start()`, memory in bytes, and the counter at that moment. */
 export interface TimelineSample {
   readonly tMs: number;
