@@ -6,6 +6,9 @@
  *                    fresh LevelDB: what moving the migrated data costs at the very least;
  *   (a') db copy   — every entry of store/v1's database (all tree nodes of every version)
  *                    copied the same way: context, not a target;
+ *   (a") output copy — every entry a migration writes (SC nodes, SS pairs), written once
+ *                    beforehand (untimed) by a migration into a LevelDB of its own, copied the
+ *                    same way: the least that writing store/v2 costs, whatever computes it;
  *   (b) SC + SS    — MigrationManager.migrate(H): snapshot → SC import + SS restore + verify;
  *   (c) SS only    — the same without an SC;
  *   (d) async loop — the (b) restore hand-written as a plain async loop without RxJS, reading
@@ -13,7 +16,9 @@
  *
  * All in one run on the same store/v1, each into a fresh database, each from a collected heap;
  * (b) and (d) run next to each other in alternating order, so neither is favoured. Ratios: (b)/(a) keys/s (target ≥ 0.5), time (b)/(d) (target ≤ 1.05), also as
- * process CPU time (less sensitive to other load on a shared machine). Peak RSS per phase.
+ * process CPU time (less sensitive to other load on a shared machine); (a")/(a) bounds what any
+ * migration writing SC + SS can reach against (a), and (b)/(a") is how close (b) comes to it. Peak
+ * RSS per phase.
  * Writes bench/results/migration.json.
  *
  *   node .bench-build/bench/migration.bench.js [--keys 100000,1000000] [--repeats 3]
@@ -94,7 +99,7 @@ async function writeLeaves(v1: LegacyStore, height: number, target: LevelDb): Pr
   return leaves;
 }
 
-/** (a)/(a') Iterate every entry of `source` (`nextv`) and batch-write the same bytes elsewhere. */
+/** (a)/(a')/(a") Iterate every entry of `source` (`nextv`) and batch-write the same bytes elsewhere. */
 async function rawCopy(source: LevelDb, target: LevelDb): Promise<number> {
   const iterator = source.iterator();
   let entries = 0;
@@ -167,6 +172,13 @@ interface Row {
   /** Entries of store/v1's database that (a') copies. */
   dbEntries: number;
   dbCopyKeysPerSec: number;
+  /** Entries a migration writes (SC nodes, SS pairs and bookkeeping), which (a") copies. */
+  outEntries: number;
+  outCopyKeysPerSec: number;
+  /** (a")/(a) in keys/s: the most any migration that writes SC + SS could reach on target 1. */
+  outCopyVsRaw: number;
+  /** (b)/(a") in keys/s: how much of that the library reaches. */
+  migrationVsOutCopy: number;
   scSsKeysPerSec: number;
   ssOnlyKeysPerSec: number;
   asyncLoopKeysPerSec: number;
@@ -178,7 +190,7 @@ interface Row {
   peakRssMB: Record<Variant | 'build', number>;
 }
 
-type Variant = 'raw' | 'dbCopy' | 'scSs' | 'ssOnly' | 'asyncLoop';
+type Variant = 'raw' | 'dbCopy' | 'outCopy' | 'scSs' | 'ssOnly' | 'asyncLoop';
 
 function cpuMs(): number {
   const { user, system } = process.cpuUsage();
@@ -209,13 +221,17 @@ export async function main(argv: readonly string[], defaultSizes: readonly numbe
       const v1 = await buildV1(v1db, keys);
       const height = v1.latestVersion;
       const leaves = await writeLeaves(v1, height, leafDb);
+      const outDb = await openDb(join(v1dir, 'migrated.db'));
+      await migrate(v1, outDb, height, true);
       let dbEntries = 0;
-      const peaks: Record<Variant | 'build', number> = { build: rss.reset(), raw: 0, dbCopy: 0, scSs: 0, ssOnly: 0, asyncLoop: 0 };
-      const times: Record<Variant, number[]> = { raw: [], dbCopy: [], scSs: [], ssOnly: [], asyncLoop: [] };
-      const cpu: Record<Variant, number[]> = { raw: [], dbCopy: [], scSs: [], ssOnly: [], asyncLoop: [] };
+      let outEntries = 0;
+      const peaks: Record<Variant | 'build', number> = { build: rss.reset(), raw: 0, dbCopy: 0, outCopy: 0, scSs: 0, ssOnly: 0, asyncLoop: 0 };
+      const times: Record<Variant, number[]> = { raw: [], dbCopy: [], outCopy: [], scSs: [], ssOnly: [], asyncLoop: [] };
+      const cpu: Record<Variant, number[]> = { raw: [], dbCopy: [], outCopy: [], scSs: [], ssOnly: [], asyncLoop: [] };
       const run: Record<Variant, (db: LevelDb) => Promise<unknown>> = {
         raw: (db) => rawCopy(leafDb, db),
         dbCopy: async (db) => (dbEntries = await rawCopy(v1db, db)),
+        outCopy: async (db) => (outEntries = await rawCopy(outDb, db)),
         scSs: (db) => migrate(v1, db, height, true),
         ssOnly: (db) => migrate(v1, db, height, false),
         asyncLoop: (db) => asyncLoop(v1, db, height),
@@ -223,8 +239,8 @@ export async function main(argv: readonly string[], defaultSizes: readonly numbe
       for (let r = 0; r < repeats; r++) {
         // The two variants of target 2 run next to each other, in alternating order, so drift in
         // machine load and what the variant before leaves behind hit both alike; the whole-database
-        // copy goes last (its writes keep the disk busy after it returned).
-        const order: Variant[] = ['raw', 'ssOnly', ...(r % 2 === 0 ? (['scSs', 'asyncLoop'] as const) : (['asyncLoop', 'scSs'] as const)), 'dbCopy'];
+        // and output copies go last (their writes keep the disk busy after they returned).
+        const order: Variant[] = ['raw', 'ssOnly', ...(r % 2 === 0 ? (['scSs', 'asyncLoop'] as const) : (['asyncLoop', 'scSs'] as const)), 'outCopy', 'dbCopy'];
         for (const variant of order) {
           // Each variant starts from a collected heap: garbage left by the previous one is not its cost.
           (globalThis as { gc?: () => void }).gc?.();
@@ -237,6 +253,7 @@ export async function main(argv: readonly string[], defaultSizes: readonly numbe
         progress(`  run ${r + 1}: ${order.map((v) => `${v} ${fmt(times[v][r]!)} ms (cpu ${fmt(cpu[v][r]!)})`).join(', ')}`);
       }
       await leafDb.close();
+      await outDb.close();
       await v1db.close();
       rmSync(v1dir, { recursive: true, force: true });
       const perSec = (ms: number[]) => keys / (median(ms) / 1000);
@@ -246,6 +263,10 @@ export async function main(argv: readonly string[], defaultSizes: readonly numbe
         rawKeysPerSec: perSec(times.raw),
         dbEntries,
         dbCopyKeysPerSec: perSec(times.dbCopy),
+        outEntries,
+        outCopyKeysPerSec: perSec(times.outCopy),
+        outCopyVsRaw: median(times.raw) / median(times.outCopy),
+        migrationVsOutCopy: median(times.outCopy) / median(times.scSs),
         scSsKeysPerSec: perSec(times.scSs),
         ssOnlyKeysPerSec: perSec(times.ssOnly),
         asyncLoopKeysPerSec: perSec(times.asyncLoop),
@@ -262,15 +283,32 @@ export async function main(argv: readonly string[], defaultSizes: readonly numbe
   }
   printTable(
     'migration (medians; keys/s of each variant, ratios side by side)',
-    ['keys', 'raw leaf copy keys/s', 'db copy keys/s', 'SC+SS keys/s', 'SS-only keys/s', 'async loop keys/s', 'SC+SS / raw', 'RxJS / loop (time)', '(cpu)', 'peak RSS SC+SS'],
+    [
+      'keys',
+      'raw leaf copy keys/s',
+      'db copy keys/s',
+      'output copy keys/s',
+      'SC+SS keys/s',
+      'SS-only keys/s',
+      'async loop keys/s',
+      'SC+SS / raw',
+      'output copy / raw',
+      'SC+SS / output copy',
+      'RxJS / loop (time)',
+      '(cpu)',
+      'peak RSS SC+SS',
+    ],
     rows.map((r) => [
       fmt(r.keys),
       fmt(r.rawKeysPerSec),
       fmt(r.dbCopyKeysPerSec),
+      fmt(r.outCopyKeysPerSec),
       fmt(r.scSsKeysPerSec),
       fmt(r.ssOnlyKeysPerSec),
       fmt(r.asyncLoopKeysPerSec),
       fmt(r.migrationVsRaw, 2),
+      fmt(r.outCopyVsRaw, 2),
+      fmt(r.migrationVsOutCopy, 2),
       fmt(r.rxjsVsAsyncLoop, 3),
       fmt(r.rxjsVsAsyncLoopCpu, 3),
       fmtMB(r.peakRssMB.scSs * 2 ** 20),
