@@ -5,18 +5,13 @@ import { checkVersion } from '../core/version.js';
 import { type BatchReader, fromBatchReader } from '../core/batch-reader.js';
 import type { Node } from './node.js';
 import type { NodeDb } from './node-db.js';
-import { compareNodeRefs, type NodeRef } from './node-key.js';
+import type { NodeRef } from './node-key.js';
 
 /**
  * Subtrees up to this height are read ahead whole when the walk reaches them: at most 2^13 − 1
  * nodes, read one level per batch, each batch in key order.
  */
 const WHOLE_SUBTREE_HEIGHT = 12;
-/**
- * Nodes per database read within a level (read in key order across the chunks): decoding a read
- * is synchronous, and a few thousand nodes at once would hold the event loop for milliseconds.
- */
-const READ_CHUNK = 512;
 
 /**
  * One node of an export stream (Go `ExportNode`): leaves carry a value, inner nodes do not; the
@@ -49,6 +44,8 @@ function frame(node: Node): Frame {
 export class ExportReader implements BatchReader<ExportNode> {
   private readonly stack: Frame[] = [];
   private release: (() => void) | undefined;
+  /** The read failure, once one happened: the walk cannot go past it, so every later read fails too. */
+  private failure: { readonly error: unknown } | undefined;
 
   private constructor(
     private readonly ndb: NodeDb,
@@ -78,7 +75,13 @@ export class ExportReader implements BatchReader<ExportNode> {
     }
   }
 
+  /**
+   * The next at most `max` nodes; an empty array once the walk is done. When a node cannot be read,
+   * the nodes walked before it are returned first, and this read (or the next) rejects with the
+   * failure, as does every read after it.
+   */
   async read(max: number): Promise<ExportNode[]> {
+    if (this.failure !== undefined) throw this.failure.error;
     const out: ExportNode[] = [];
     while (out.length < max && this.stack.length > 0) {
       const top = this.stack[this.stack.length - 1]!;
@@ -92,8 +95,16 @@ export class ExportReader implements BatchReader<ExportNode> {
         );
         continue;
       }
+      if (top.left === undefined) {
+        try {
+          await this.readAhead(top);
+        } catch (error) {
+          this.failure = { error };
+          if (out.length > 0) return out;
+          throw error;
+        }
+      }
       top.expanded = true;
-      if (top.left === undefined) await this.readAhead(top);
       this.stack.push(top.right!, top.left!);
       // Consumed subtrees must not stay reachable from their open ancestors.
       top.left = undefined;
@@ -105,38 +116,38 @@ export class ExportReader implements BatchReader<ExportNode> {
 
   /**
    * Loads the children of `top` and reads ahead below them, level by level, each level in key order
-   * in reads of READ_CHUNK nodes. A subtree of height ≤ WHOLE_SUBTREE_HEIGHT is read whole; above
+   * (see `NodeDb.getNodes`). A subtree of height ≤ WHOLE_SUBTREE_HEIGHT is read whole; above
    * that, the read stops at the subtrees of that height, each read whole when the walk reaches it.
-   * So a walk costs about one database round trip per READ_CHUNK nodes, and the levels are large
+   * So a walk costs about one database round trip per few hundred nodes, and the levels are large
    * enough that reading them in key order finds most nodes of one version next to each other (in
    * a tree with history, the walk's order hops between the versions' key ranges). The read-ahead
-   * hangs off the frames: bounded by one whole subtree plus the levels above it along the current
-   * path. Loaded nodes bypass the node cache.
+   * hangs off the frames: at most one whole subtree (2^13 − 1 nodes) being walked, plus the nodes
+   * above height WHOLE_SUBTREE_HEIGHT and their children, which the first read loads (about
+   * 2^(h − 11) for a tree of height h) and which are released as the walk passes them. Loaded nodes
+   * bypass the node cache.
    */
   private async readAhead(top: Frame): Promise<void> {
     const whole = top.node.height <= WHOLE_SUBTREE_HEIGHT;
     let level: Frame[] = [top];
     while (level.length > 0) {
       const parents: Frame[] = [];
-      const wanted: { readonly parent: Frame; readonly side: 'left' | 'right'; readonly ref: NodeRef }[] = [];
+      const refs: NodeRef[] = [];
       for (const f of level) {
         if (f.node.isLeaf || f.left !== undefined) continue;
         if (!whole && f !== top && f.node.height <= WHOLE_SUBTREE_HEIGHT) continue;
         parents.push(f);
-        wanted.push({ parent: f, side: 'left', ref: childRef(f.node, 'left') }, { parent: f, side: 'right', ref: childRef(f.node, 'right') });
+        refs.push(childRef(f.node, 'left'), childRef(f.node, 'right'));
       }
-      if (wanted.length === 0) break;
-      wanted.sort((a, b) => compareNodeRefs(a.ref, b.ref));
-      for (let start = 0; start < wanted.length; start += READ_CHUNK) {
-        const chunk = wanted.slice(start, start + READ_CHUNK);
-        const loaded = await this.ndb.getNodes(
-          chunk.map((w) => w.ref),
-          false,
-        );
-        for (let i = 0; i < chunk.length; i++) chunk[i]!.parent[chunk[i]!.side] = frame(loaded[i]!);
-      }
+      if (refs.length === 0) break;
+      // One call per level: getNodes reads the whole level in key order, in chunks.
+      const loaded = await this.ndb.getNodes(refs, false);
       level = [];
-      for (const parent of parents) level.push(parent.left!, parent.right!);
+      for (let i = 0; i < parents.length; i++) {
+        const parent = parents[i]!;
+        parent.left = frame(loaded[2 * i]!);
+        parent.right = frame(loaded[2 * i + 1]!);
+        level.push(parent.left, parent.right);
+      }
     }
   }
 

@@ -39,6 +39,9 @@ export function nodeDbKey(ref: NodeRef): Uint8Array {
  * a tree with history hop between versions (tables), and a table cache smaller than the database
  * reopens a table file for nearly every read.
  */
+/** Keys per database read of {@link NodeDb.getNodes}. */
+export const READ_CHUNK = 512;
+
 function sortByRef(refs: NodeRef[], positions: number[]): void {
   let sorted = true;
   for (let i = 1; i < refs.length && sorted; i++) sorted = compareNodeRefs(refs[i - 1]!, refs[i]!) <= 0;
@@ -167,9 +170,10 @@ export class NodeDb {
   }
 
   /**
-   * Loads several nodes at once: cache hits directly, all misses in one `getMany` round trip
-   * (what makes exports and deep mutations fast on classic-level, where every read is a native
-   * call). With `remember` false, loaded nodes bypass the cache: a walk that visits each node
+   * Loads several nodes at once: cache hits directly, the misses in database key order, in
+   * `getMany` round trips of at most READ_CHUNK keys (what makes exports and deep mutations fast
+   * on classic-level, where every read is a native call; the chunks keep each synchronous decoding
+   * stretch short). With `remember` false, loaded nodes bypass the cache: a walk that visits each node
    * once (an export) would only evict the nodes worth keeping and make them outlive young
    * garbage collections.
    */
@@ -188,18 +192,21 @@ export class NodeDb {
     }
     if (missing.length === 0) return out;
     sortByRef(missing, at);
-    const values = await this.ns.getManyPrefixed(this.prefixedKeys(missing));
-    for (let j = 0; j < missing.length; j++) {
-      const ref = missing[j]!;
-      const bytes = values[j];
-      // Misses (and roots moved to nonce 0 by pruning) go the single-read way with its fallbacks.
-      if (bytes === undefined) {
-        out[at[j]!] = await this.getNode(ref);
-        continue;
+    for (let start = 0; start < missing.length; start += READ_CHUNK) {
+      const end = Math.min(start + READ_CHUNK, missing.length);
+      const values = await this.ns.getManyPrefixed(this.prefixedKeys(missing.slice(start, end)));
+      for (let j = start; j < end; j++) {
+        const ref = missing[j]!;
+        const bytes = values[j - start];
+        // Misses (and roots moved to nonce 0 by pruning) go the single-read way with its fallbacks.
+        if (bytes === undefined) {
+          out[at[j]!] = await this.getNode(ref);
+          continue;
+        }
+        const node = ref.kind === 'v1' ? decodeNode(ref, bytes) : decodeLegacyNode(ref.hash, bytes);
+        if (remember) this.cache.add(cacheKey(ref), node);
+        out[at[j]!] = node;
       }
-      const node = ref.kind === 'v1' ? decodeNode(ref, bytes) : decodeLegacyNode(ref.hash, bytes);
-      if (remember) this.cache.add(cacheKey(ref), node);
-      out[at[j]!] = node;
     }
     return out;
   }

@@ -3,7 +3,7 @@ import { fromHex, toHex, utf8 } from '../../src/core/bytes.js';
 import { isStoreError, StoreError } from '../../src/core/errors.js';
 import { openDb, type LevelDb } from '../../src/db/level-db.js';
 import { IavlTree } from '../../src/iavl/iavl-tree.js';
-import type { ExportNode } from '../../src/iavl/exporter.js';
+import { type ExportNode, ExportReader } from '../../src/iavl/exporter.js';
 import { nodeDbKey } from '../../src/iavl/node-db.js';
 import { errorOf } from '../support/errors.js';
 
@@ -218,6 +218,33 @@ describe('IAVL bad input: typed errors, never a crash or a silently wrong hash',
         expect(isStoreError(error, 'ERR_NODE_MISSING')).toBe(true);
         expect(seen.length).toBeGreaterThan(5000);
         expect(seen.length).toBeLessThan(19_999);
+        expect(reopened.ndb.pinCount(1)).toBe(0);
+      }));
+
+    it('a read after a failed one fails again: the walk never skips the subtree it could not read', async () =>
+      withTree(async (tree, db) => {
+        for (let i = 0; i < 10_000; i++) await tree.set(utf8(`key-${String(i).padStart(5, '0')}`), utf8(`v${i}`));
+        await tree.saveVersion();
+        await db.del(nodeDbKey({ kind: 'v1', version: 1, nonce: 19_999 }));
+        const reopened = await IavlTree.open(db, { cacheSize: 0 });
+        const reader = await ExportReader.open(reopened.ndb, 1);
+        let delivered = 0;
+        const failures: unknown[] = [];
+        // A caller that retries after every error: each read after the first failure must fail too.
+        for (let attempt = 0; attempt < 20_000 && failures.length < 3; attempt++) {
+          try {
+            const batch = await reader.read(1000);
+            if (batch.length === 0) break;
+            delivered += batch.length;
+          } catch (error) {
+            failures.push(error);
+          }
+        }
+        expect(failures).toHaveLength(3);
+        for (const error of failures) expect(isStoreError(error, 'ERR_NODE_MISSING')).toBe(true);
+        expect(delivered).toBeGreaterThan(5000);
+        expect(delivered).toBeLessThan(19_999);
+        await reader.close();
         expect(reopened.ndb.pinCount(1)).toBe(0);
       }));
 

@@ -99,6 +99,69 @@ describe('export read-ahead over a tree with history', () => {
     }
   });
 
+  it('reads a tall tree a whole subtree at a time: the first read loads far less than the tree', async () => {
+    tree.ndb.clearCache();
+    const ns = tree.ndb.ns;
+    let loaded = 0;
+    const original = ns.getManyPrefixed.bind(ns);
+    const spy = jest.spyOn(ns, 'getManyPrefixed').mockImplementation((keys) => {
+      loaded += keys.length;
+      return original(keys);
+    });
+    try {
+      const reader = await ExportReader.open(tree.ndb, VERSIONS);
+      expect(await reader.read(1)).toHaveLength(1);
+      // One whole subtree of height ≤ 12 (< 2^13 nodes) plus the few nodes above that height.
+      expect(loaded).toBeLessThan(2 ** 13 + 256);
+      expect(loaded).toBeGreaterThan(1000);
+      await reader.close();
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it('getNodes reads its misses in key order, in reads of at most 512 keys, and puts each node where its ref was', async () => {
+    const refs: NodeRef[] = [];
+    const collect = async (node: Node): Promise<void> => {
+      if (node.isLeaf || refs.length > 3000) return;
+      refs.push(node.leftRef!, node.rightRef!);
+      await collect(await leftOf(tree.ndb, node));
+      await collect(await rightOf(tree.ndb, node));
+    };
+    await collect(root);
+    const rank = (i: number): Uint8Array => bytesOf(`shuffle ${i}`, 8);
+    const shuffled = refs.map((ref, i) => ({ ref, rank: rank(i) })).sort((a, b) => compareBytes(a.rank, b.rank)).map((e) => e.ref);
+    // Every third ref cached (hits interleave with misses), and one ref asked for twice.
+    tree.ndb.clearCache();
+    for (let i = 0; i < shuffled.length; i += 3) await tree.ndb.getNode(shuffled[i]!);
+    const asked = [...shuffled, shuffled[1]!];
+
+    const ns = tree.ndb.ns;
+    const reads: Uint8Array[][] = [];
+    const original = ns.getManyPrefixed.bind(ns);
+    const spy = jest.spyOn(ns, 'getManyPrefixed').mockImplementation((keys) => {
+      reads.push([...keys]);
+      return original(keys);
+    });
+    let batch: Node[];
+    try {
+      batch = await tree.ndb.getNodes(asked, false);
+    } finally {
+      spy.mockRestore();
+    }
+    const keys = reads.flat();
+    expect(keys.length).toBe(asked.length - Math.ceil(shuffled.length / 3));
+    expect(reads.length).toBe(Math.ceil(keys.length / 512));
+    for (let i = 1; i < keys.length; i++) expect(compareBytes(keys[i - 1]!, keys[i]!)).toBeLessThanOrEqual(0);
+
+    tree.ndb.clearCache();
+    for (let i = 0; i < asked.length; i++) {
+      const single = await tree.ndb.getNode(asked[i]!);
+      expect(batch[i]!.version).toBe(single.version);
+      expect(equalBytes(batch[i]!.hash!, single.hash!)).toBe(true);
+    }
+  });
+
   it('getNodes returns each node at the position of its ref, whatever order the refs come in', async () => {
     const refs: NodeRef[] = [];
     const collect = async (node: Node): Promise<void> => {
