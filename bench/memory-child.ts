@@ -23,6 +23,7 @@ import { StorageStore } from '../src/storage/storage-store.js';
 import { SnapshotManager } from '../src/snapshots/snapshot-manager.js';
 import { MigrationManager } from '../src/migration/migration-manager.js';
 import type { RestoredEvent } from '../src/migration/events.js';
+import { intOption } from './lib/args.js';
 import { nowMs } from './lib/stats.js';
 import { ownPeakRssBytes, TimelineSampler, type TimelineSample } from './lib/timeline.js';
 
@@ -71,7 +72,7 @@ async function run(argv: readonly string[]): Promise<MemoryChildResult> {
   // of the peak is cache.
   const cache = values['node-cache'] === undefined ? {} : { cacheSize: Number(values['node-cache']) };
   // LevelDB's open table files (default: openDb's); each open table it reads is memory-mapped.
-  const dbOptions = values['max-open-files'] === undefined ? {} : { maxOpenFiles: Number(values['max-open-files']) };
+  const dbOptions = values['max-open-files'] === undefined ? {} : { maxOpenFiles: intOption(values['max-open-files'], 'max-open-files') };
   const v1db = await openDb(values.v1, dbOptions);
   const v2dir = mkdtempSync(join(tmpdir(), 'rxsm-bench-mem-v2-'));
   const v2db = await openDb(join(v2dir, 'db'), dbOptions);
