@@ -33,15 +33,15 @@ export function nodeDbKey(ref: NodeRef): Uint8Array {
   return out;
 }
 
+/** Keys per database read of {@link NodeDb.getNodes}. */
+const READ_CHUNK = 512;
+
 /**
  * Sorts `refs` into database key order and moves `positions` (where each result goes) along. A
  * batch read in key order stays on the same LevelDB table files; read in walk order, the nodes of
  * a tree with history hop between versions (tables), and a table cache smaller than the database
  * reopens a table file for nearly every read.
  */
-/** Keys per database read of {@link NodeDb.getNodes}. */
-export const READ_CHUNK = 512;
-
 function sortByRef(refs: NodeRef[], positions: number[]): void {
   let sorted = true;
   for (let i = 1; i < refs.length && sorted; i++) sorted = compareNodeRefs(refs[i - 1]!, refs[i]!) <= 0;
@@ -172,10 +172,10 @@ export class NodeDb {
   /**
    * Loads several nodes at once: cache hits directly, the misses in database key order, in
    * `getMany` round trips of at most READ_CHUNK keys (what makes exports and deep mutations fast
-   * on classic-level, where every read is a native call; the chunks keep each synchronous decoding
-   * stretch short). With `remember` false, loaded nodes bypass the cache: a walk that visits each node
-   * once (an export) would only evict the nodes worth keeping and make them outlive young
-   * garbage collections.
+   * on classic-level, where every read is a native call; the chunks keep each synchronous
+   * decoding stretch short). With `remember` false, loaded nodes bypass the cache: a walk that
+   * visits each node once (an export) would only evict the nodes worth keeping and make them
+   * outlive young garbage collections.
    */
   async getNodes(refs: readonly NodeRef[], remember = true): Promise<Node[]> {
     const out: Node[] = new Array(refs.length);

@@ -1,3 +1,4 @@
+import { compareBytes } from '../core/bytes.js';
 import { StoreError } from '../core/errors.js';
 
 /**
@@ -72,7 +73,7 @@ export function compareNodeRefs(a: NodeRef, b: NodeRef): number {
     return a.version !== b.version ? a.version - b.version : a.nonce - b.nonce;
   }
   if (b.kind === 'v1') return -1;
-  return Buffer.compare(a.hash, b.hash);
+  return compareBytes(a.hash, b.hash);
 }
 
 /** A stable string for caches and error messages: `v<version>:<nonce>` or `h<hex hash>`. */

@@ -202,15 +202,21 @@ describe('IAVL bad input: typed errors, never a crash or a silently wrong hash',
         expect(tree.ndb.pinCount(1)).toBe(0);
       }));
 
+    /**
+     * 10k keys saved at version 1, reopened without its rightmost leaf (the last pre-order nonce),
+     * which the walk reads long after the left of the tree was delivered; taller than a subtree the
+     * walk reads ahead whole (height 12), so it reads ahead several times before.
+     */
+    async function withoutRightmostLeaf(tree: IavlTree, db: LevelDb): Promise<IavlTree> {
+      for (let i = 0; i < 10_000; i++) await tree.set(utf8(`key-${String(i).padStart(5, '0')}`), utf8(`v${i}`));
+      await tree.saveVersion();
+      await db.del(nodeDbKey({ kind: 'v1', version: 1, nonce: 19_999 }));
+      return IavlTree.open(db, { cacheSize: 0 });
+    }
+
     it('delivers every node before a mid-stream read failure, then the error', async () =>
       withTree(async (tree, db) => {
-        // Taller than a subtree the walk reads ahead whole (height 12), so it reads ahead several
-        // times; the last pre-order nonce is the rightmost leaf, read long after the left of the
-        // tree was delivered.
-        for (let i = 0; i < 10_000; i++) await tree.set(utf8(`key-${String(i).padStart(5, '0')}`), utf8(`v${i}`));
-        await tree.saveVersion();
-        await db.del(nodeDbKey({ kind: 'v1', version: 1, nonce: 19_999 }));
-        const reopened = await IavlTree.open(db, { cacheSize: 0 });
+        const reopened = await withoutRightmostLeaf(tree, db);
         const seen: ExportNode[] = [];
         const error = await new Promise<unknown>((resolve) =>
           reopened.export(1, { batchSize: 3 }).subscribe({ next: (n) => seen.push(n), error: resolve, complete: () => resolve(undefined) }),
@@ -223,10 +229,7 @@ describe('IAVL bad input: typed errors, never a crash or a silently wrong hash',
 
     it('a read after a failed one fails again: the walk never skips the subtree it could not read', async () =>
       withTree(async (tree, db) => {
-        for (let i = 0; i < 10_000; i++) await tree.set(utf8(`key-${String(i).padStart(5, '0')}`), utf8(`v${i}`));
-        await tree.saveVersion();
-        await db.del(nodeDbKey({ kind: 'v1', version: 1, nonce: 19_999 }));
-        const reopened = await IavlTree.open(db, { cacheSize: 0 });
+        const reopened = await withoutRightmostLeaf(tree, db);
         const reader = await ExportReader.open(reopened.ndb, 1);
         let delivered = 0;
         const failures: unknown[] = [];
