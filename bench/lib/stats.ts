@@ -20,15 +20,6 @@ export function median(values: readonly number[]): number {
   return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
-/**
- * Geometric mean of ratios: over pairs measured in alternating order, a slowdown that comes with
- * the position (the first of a pair runs after other work) cancels out exactly.
- */
-export function geometricMean(values: readonly number[]): number {
-  if (values.length === 0) return NaN;
-  return Math.exp(values.reduce((sum, v) => sum + Math.log(v), 0) / values.length);
-}
-
 /** Nearest-rank percentile, `p` in 0..100. */
 export function percentile(values: readonly number[], p: number): number {
   const s = sorted(values);
