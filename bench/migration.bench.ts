@@ -149,9 +149,7 @@ export async function asyncLoop(v1: LegacyStore, db: LevelDb, height: number): P
     if (batch.length === 0) break;
     // Read ahead while this batch is written, as the pipeline does (readAhead 1).
     next = reader.read(BATCH);
-    const importing = (async () => {
-      for (const item of batch) await restorer.add(item);
-    })();
+    const importing = restorer.addAll(batch);
     for (const item of batch) {
       if (item.kind === 'store') store = item.name;
       else if (item.kind === 'iavl' && item.height === 0) {

@@ -49,13 +49,28 @@ export class Importer {
   /** Adds the next node of the stream; resolves once any batch it filled was written. */
   async add(exported: ExportNode): Promise<void> {
     this.assertOpen();
+    if (this.push(exported)) await this.flush();
+  }
+
+  /**
+   * Adds the next nodes of the stream, in order; resolves once every batch they filled was
+   * written. The same as `add` for each, without a promise and a microtask per node: it waits only
+   * where a batch is due.
+   */
+  async addMany(nodes: readonly ExportNode[]): Promise<void> {
+    this.assertOpen();
+    for (const node of nodes) if (this.push(node)) await this.flush();
+  }
+
+  /** Builds, numbers and buffers one node; true when the buffer is due to be written. */
+  private push(exported: ExportNode): boolean {
     const node = this.build(exported);
     this.count++;
     const nonce = (this.nonces.get(node.version) ?? 0) + 1;
     this.nonces.set(node.version, nonce);
     // Nonce 1 of each version is reserved for a root (Go starts imported nodes at 2).
     node.ref = { kind: 'v1', version: node.version, nonce: nonce + 1 };
-    if (this.pendingBytes >= FLUSH_BYTES) await this.flush();
+    return this.pendingBytes >= FLUSH_BYTES;
   }
 
   /** Names the node being added in errors (built only for an error: it is a string per node). */

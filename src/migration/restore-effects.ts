@@ -68,10 +68,7 @@ export function restoreSinks(options: {
   const getRestorer = (): MultiTreeRestorer => (restorer ??= new MultiTreeRestorer(sc!.multi, height));
 
   const importIntoSc = (items: readonly SnapshotItem[]): Observable<unknown> =>
-    defer(async () => {
-      const target = getRestorer();
-      for (const item of items) await target.add(item);
-    });
+    defer(() => getRestorer().addAll(items));
   const importSs = options.importSs ?? true;
   const writeSs = (leaves: readonly RestoredLeaf[]): Observable<unknown> =>
     defer(async () => {

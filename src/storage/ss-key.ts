@@ -117,17 +117,30 @@ export function encodeKeyVersion(version: number): Uint8Array {
 
 /** `esc(bytes)`: see the module comment for why this keeps order and is prefix-free. */
 export function escapeTerminated(bytes: Uint8Array): Uint8Array {
+  const out = new Uint8Array(escapedLength(bytes));
+  putEscaped(out, 0, bytes);
+  return out;
+}
+
+/** Length of `esc(bytes)`, terminator included. */
+function escapedLength(bytes: Uint8Array): number {
   let zeros = 0;
   for (let i = 0; i < bytes.length; i++) if (bytes[i] === 0) zeros++;
-  const out = new Uint8Array(bytes.length + zeros + 2);
-  let o = 0;
+  return bytes.length + zeros + 2;
+}
+
+/**
+ * Writes `esc(bytes)` into a zero-filled `out` at `offset` (the terminator `00 00` is already
+ * there) and returns the offset after it.
+ */
+function putEscaped(out: Uint8Array, offset: number, bytes: Uint8Array): number {
+  let o = offset;
   for (let i = 0; i < bytes.length; i++) {
     const b = bytes[i]!;
     out[o++] = b;
     if (b === 0) out[o++] = 0xff;
   }
-  // The terminator `00 00` is already there: a fresh Uint8Array is zero-filled.
-  return out;
+  return o + 2;
 }
 
 /**
@@ -172,9 +185,20 @@ export function keyPrefix(storePrefix: Uint8Array, key: Uint8Array): Uint8Array 
   return concatBytes(storePrefix, escapeTerminated(key));
 }
 
-/** The full namespace-relative data key of `key` at `version`. */
-export function dataKey(storePrefix: Uint8Array, key: Uint8Array, version: number): Uint8Array {
-  return concatBytes(storePrefix, escapeTerminated(key), encodeKeyVersion(version));
+const NO_PREFIX = new Uint8Array(0);
+
+/**
+ * The full namespace-relative data key of `key` at `version`; with `outerPrefix` (the
+ * namespace's own prefix) the full database key. Built in one allocation: bulk writes build one
+ * per pair.
+ */
+export function dataKey(storePrefix: Uint8Array, key: Uint8Array, version: number, outerPrefix: Uint8Array = NO_PREFIX): Uint8Array {
+  const out = new Uint8Array(outerPrefix.length + storePrefix.length + escapedLength(key) + VERSION_BYTES);
+  out.set(outerPrefix, 0);
+  out.set(storePrefix, outerPrefix.length);
+  const o = putEscaped(out, outerPrefix.length + storePrefix.length, key);
+  writeU64(out, o, version, true);
+  return out;
 }
 
 /**

@@ -133,7 +133,8 @@ export class RestoreWriter {
         { details: { storeKey, key: toHex(key), version: this.version } },
       );
     }
-    const op = this.host.namespace.put(dataKey(prefix, key, this.version), encodeValue(value));
+    const namespace = this.host.namespace;
+    const op = namespace.putPrefixed(dataKey(prefix, key, this.version, namespace.prefix), encodeValue(value));
     this.ops.push(op);
     this.pendingBytes += op.key.length + value.length + 1 + OP_OVERHEAD;
     this.pendingKeys++;

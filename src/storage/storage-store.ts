@@ -543,7 +543,7 @@ export class StorageStore {
         } else {
           throw new StoreError('ERR_INVALID_ARGUMENT', `${where}: remove must be a boolean`, { details });
         }
-        ops.push(this.namespace.put(dataKey(storePrefix, pair.key, version), encodeValue(pair.remove ? undefined : pair.value)));
+        ops.push(this.namespace.putPrefixed(dataKey(storePrefix, pair.key, version, this.namespace.prefix), encodeValue(pair.remove ? undefined : pair.value)));
       });
     });
     return ops;

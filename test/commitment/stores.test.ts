@@ -1,6 +1,8 @@
 import { calculateExistenceRoot, iavlSpec, tendermintSpec, verifyMembership, verifyNonMembership } from '@confio/ics23';
 import { lastValueFrom, toArray } from 'rxjs';
-import { toHex, utf8 } from '../../src/core/bytes.js';
+import { prefixEnd, toHex, utf8 } from '../../src/core/bytes.js';
+import { changesetFromPairs, type ChangesetEntry } from '../../src/core/changeset.js';
+import { MultiTreeRestorer } from '../../src/commitment/snapshot-restore.js';
 import { StoreError } from '../../src/core/errors.js';
 import { CommitStore } from '../../src/commitment/commit-store.js';
 import { commitInfoHash } from '../../src/commitment/commit-info.js';
@@ -169,6 +171,61 @@ describe.each(BACKENDS)('store/v1 and SC conformance ($name)', ({ open }) => {
     await sc.writeChangeset(next);
     const info = await sc.commit(9);
     expect(info.version).toBe(9);
+  });
+
+  it('MultiTreeRestorer.addAll writes exactly what add does item by item, and fails at the same item', async () => {
+    const v1 = await LegacyStore.open(handle.db, { storeKeys: STORES });
+    // Over 256 KiB of nodes per store, so the importer writes batches in the middle of a run.
+    const entries: ChangesetEntry[] = [];
+    for (let i = 0; i < 3000; i++) entries.push([STORES[i % 3]!, utf8(`key-${(i * 7919) % 3000}`), new Uint8Array(120).fill(i % 251)]);
+    await v1.commit(changesetFromPairs(1, entries).changeset);
+    for (const { changeset } of randomHistory(7, 3, STORES)) await v1.commit(changeset);
+    const items = await lastValueFrom(v1.snapshot(4, 64).pipe(toArray()));
+    const restore = async (prefix: string, feed: (r: MultiTreeRestorer) => Promise<void>) => {
+      const sc = await CommitStore.open(handle.db, { storeKeys: STORES, prefix });
+      const restorer = new MultiTreeRestorer(sc.multi, 4);
+      await feed(restorer);
+      const progress = restorer.progress;
+      await restorer.finish();
+      return { sc, progress, entries: await entriesUnder(utf8(prefix)) };
+    };
+    const entriesUnder = async (prefix: Uint8Array): Promise<string[]> => {
+      const out: string[] = [];
+      for await (const [key, value] of handle.db.iterator({ gte: prefix, lt: prefixEnd(prefix)! })) out.push(`${toHex(key.subarray(prefix.length))}=${toHex(value)}`);
+      return out;
+    };
+    const one = await restore('one/', async (r) => {
+      for (const item of items) await r.add(item);
+    });
+    const many = await restore('many/', async (r) => {
+      // Batches that start and end inside stores and span store items.
+      for (let i = 0; i < items.length; i += 997) await r.addAll(items.slice(i, i + 997));
+    });
+    expect(many.progress).toEqual(one.progress);
+    expect(many.progress.leaves).toBeGreaterThan(3000);
+    expect(many.entries.length).toBe(one.entries.length);
+    expect(many.entries).toEqual(one.entries);
+    expect(toHex(await many.sc.appHash(4))).toBe(toHex(await v1.appHash(4)));
+
+    // An extension item in a batch: the nodes before it are imported, then the error names the item.
+    const bad = items.slice(0, 40);
+    bad.splice(25, 0, { kind: 'extension', name: 'wasm', format: 1 });
+    const failures: string[] = [];
+    for (const feed of [
+      async (r: MultiTreeRestorer) => {
+        for (const item of bad) await r.add(item);
+      },
+      (r: MultiTreeRestorer) => r.addAll(bad),
+    ]) {
+      const sc = await CommitStore.open(handle.db, { storeKeys: STORES, prefix: `bad${failures.length}/` });
+      const restorer = new MultiTreeRestorer(sc.multi, 4);
+      const error = await errorOf(feed(restorer));
+      expect(error.code).toBe('ERR_INVALID_ARGUMENT');
+      expect(restorer.progress.nodes).toBe(24);
+      failures.push(error.message);
+    }
+    expect(failures[1]).toBe(failures[0]);
+    expect(failures[0]).toMatch(/snapshot item 26: extension item/);
   });
 
   it('snapshot(0) and a version above the latest are errors naming the versions', async () => {

@@ -64,6 +64,18 @@ describe('SS key encoding (formats.md §8)', () => {
     );
   });
 
+  it('builds a data key as store prefix, escaped key and inverted version, behind an optional outer prefix', () => {
+    expect(toHex(dataKey(storeDataPrefix('b'), fromHex('6100'), 1, utf8('ss/')))).toBe(`${toHex(utf8('ss/'))}64620000${'6100ff0000'}fffffffffffffffe`);
+    fc.assert(
+      fc.property(storeKey, adversarialKey, version, adversarialKey, (store, key, v, outer) => {
+        const plain = dataKey(storeDataPrefix(store), key, v);
+        expect(toHex(plain)).toBe(toHex(concatBytes(storeDataPrefix(store), escapeTerminated(key), encodeKeyVersion(v))));
+        expect(toHex(dataKey(storeDataPrefix(store), key, v, outer))).toBe(toHex(concatBytes(outer, plain)));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
   it('sorts an adversarial set of keys exactly like the tuples', () => {
     const stores = ['bank', 'bank2', 'bank\u0000', 'ban'];
     const keys = ['', '00', '0000', '00ff', '0001', '01', 'ff', 'ff00', 'ffff', '61', '6100', '610000', '6100ff', '62'].map(fromHex);
