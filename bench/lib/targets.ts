@@ -98,7 +98,7 @@ export const TARGETS: readonly TargetDef[] = [
       const cpuNote = typeof cpu === 'number' ? ` (CPU time ${fixed(cpu, 3)}×)` : '';
       const pairs = row['rxjsPairs'];
       const pairsNote = Array.isArray(pairs)
-        ? `median of ${pairs.length} pairs run in alternating order: ${(pairs as number[]).map((p) => fixed(p, 3)).join(', ')}`
+        ? `median over ${Math.floor(pairs.length / 2)} double pairs ((b) first, then (d) first; geometric mean of the two) of the ${pairs.length} pair ratios ${(pairs as number[]).map((p) => fixed(p, 3)).join(', ')}`
         : '';
       return {
         value,
