@@ -19,7 +19,7 @@
  * Writes bench/results/latency.json.
  *
  *   node --expose-gc .bench-build/bench/latency.bench.js [--keys 100000] [--blocks 200]
- *        [--writes 100] [--interval 50] [--repeats 3] [--after 20] [--max-blocks 3000]
+ *        [--writes 100] [--interval 50] [--repeats 5] [--after 20] [--max-blocks 3000]
  *        [--batch 2048] [--seed 42] [--no-sc] [--quick] [--out FILE] [--no-json]
  */
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
@@ -330,7 +330,7 @@ export async function main(argv: readonly string[], defaultSizes: readonly numbe
       blocks: { type: 'string' },
       writes: { type: 'string', default: '100' },
       interval: { type: 'string', default: '50' },
-      repeats: { type: 'string', default: '3' },
+      repeats: { type: 'string', default: '5' },
       after: { type: 'string', default: '20' },
       'max-blocks': { type: 'string', default: '3000' },
       batch: { type: 'string' },
