@@ -3,7 +3,7 @@ import type { BatchReader } from '../core/batch-reader.js';
 import { checkVersion } from '../core/version.js';
 import type { Importer } from '../iavl/importer.js';
 import type { ExportNode } from '../iavl/exporter.js';
-import type { SnapshotItem } from '../proto/snapshot-item.js';
+import type { SnapshotIAVLItem, SnapshotItem } from '../proto/snapshot-item.js';
 import type { CommitInfo } from './commit-info.js';
 import type { MultiTree } from './multi-tree.js';
 
@@ -99,9 +99,8 @@ export class MultiTreeRestorer {
         details: { item: this.totals.items },
       });
     }
-    const node = exportNode(item);
-    await this.importer.add(node);
-    this.count(node);
+    await this.importer.add(exportNode(item));
+    this.count(item);
     return item.height === 0 ? this.storeName : undefined;
   }
 
@@ -110,11 +109,10 @@ export class MultiTreeRestorer {
    * go to the importer together, which waits only where a write is due (see `Importer.addMany`).
    */
   async addAll(items: readonly SnapshotItem[]): Promise<void> {
-    let run: ExportNode[] = [];
+    let run: SnapshotIAVLItem[] = [];
     for (const item of items) {
       if (item.kind === 'iavl' && this.importer !== undefined) {
-        this.totals.items++;
-        run.push(exportNode(item));
+        run.push(item);
         continue;
       }
       await this.addRun(run);
@@ -124,16 +122,26 @@ export class MultiTreeRestorer {
     await this.addRun(run);
   }
 
-  private async addRun(run: readonly ExportNode[]): Promise<void> {
+  private async addRun(run: readonly SnapshotIAVLItem[]): Promise<void> {
     if (run.length === 0) return;
-    await this.importer!.addMany(run);
-    for (const node of run) this.count(node);
+    const importer = this.importer!;
+    const before = importer.added;
+    try {
+      await importer.addMany(run.map(exportNode));
+    } finally {
+      // Counted as `add` counts, also when the importer rejected a node: every item reached
+      // (the rejected one too), and every node the importer took (unlike `add`, this includes a
+      // node whose batch then failed to write).
+      const taken = importer.added - before;
+      this.totals.items += Math.min(taken + 1, run.length);
+      for (let i = 0; i < taken; i++) this.count(run[i]!);
+    }
   }
 
-  private count(node: ExportNode): void {
+  private count(item: SnapshotIAVLItem): void {
     this.totals.nodes++;
-    this.totals.bytes += node.key.length + (node.value?.length ?? 0);
-    if (node.height === 0) this.totals.leaves++;
+    this.totals.bytes += item.key.length + item.value.length;
+    if (item.height === 0) this.totals.leaves++;
   }
 
   private async finishStore(): Promise<void> {
@@ -200,6 +208,6 @@ export async function restoreMultiTree(
 }
 
 /** An IAVL item as the importer takes it: an inner node's value (protobuf's empty default) is dropped. */
-function exportNode(item: Extract<SnapshotItem, { kind: 'iavl' }>): ExportNode {
+function exportNode(item: SnapshotIAVLItem): ExportNode {
   return item.height === 0 || item.value.length === 0 ? item : { key: item.key, version: item.version, height: item.height };
 }

@@ -15,6 +15,7 @@ import { decodeInt64Value } from '../../src/proto/int64-value.js';
 import { BACKENDS } from '../support/db.js';
 import { randomHistory } from '../support/changesets.js';
 import { errorOf } from '../support/errors.js';
+import { spyOnBatches } from '../support/batch-spy.js';
 
 const STORES = ['bank', 'acc', 'staking'];
 
@@ -175,19 +176,25 @@ describe.each(BACKENDS)('store/v1 and SC conformance ($name)', ({ open }) => {
 
   it('MultiTreeRestorer.addAll writes exactly what add does item by item, and fails at the same item', async () => {
     const v1 = await LegacyStore.open(handle.db, { storeKeys: STORES });
-    // Over 256 KiB of nodes per store, so the importer writes batches in the middle of a run.
+    // Several times the importer's 256 KiB of nodes per store, so it writes batches in the middle
+    // of a run: they must be the same batches as with `add`.
     const entries: ChangesetEntry[] = [];
-    for (let i = 0; i < 3000; i++) entries.push([STORES[i % 3]!, utf8(`key-${(i * 7919) % 3000}`), new Uint8Array(120).fill(i % 251)]);
+    for (let i = 0; i < 3000; i++) entries.push([STORES[i % 3]!, utf8(`key-${(i * 7919) % 3000}`), new Uint8Array(600).fill(i % 251)]);
     await v1.commit(changesetFromPairs(1, entries).changeset);
     for (const { changeset } of randomHistory(7, 3, STORES)) await v1.commit(changeset);
     const items = await lastValueFrom(v1.snapshot(4, 64).pipe(toArray()));
     const restore = async (prefix: string, feed: (r: MultiTreeRestorer) => Promise<void>) => {
       const sc = await CommitStore.open(handle.db, { storeKeys: STORES, prefix });
       const restorer = new MultiTreeRestorer(sc.multi, 4);
-      await feed(restorer);
+      const spy = spyOnBatches(handle.db);
+      try {
+        await feed(restorer);
+      } finally {
+        spy.restore();
+      }
       const progress = restorer.progress;
       await restorer.finish();
-      return { sc, progress, entries: await entriesUnder(utf8(prefix)) };
+      return { sc, progress, writes: spy.calls.map((ops) => ops.length), entries: await entriesUnder(utf8(prefix)) };
     };
     const entriesUnder = async (prefix: Uint8Array): Promise<string[]> => {
       const out: string[] = [];
@@ -203,29 +210,46 @@ describe.each(BACKENDS)('store/v1 and SC conformance ($name)', ({ open }) => {
     });
     expect(many.progress).toEqual(one.progress);
     expect(many.progress.leaves).toBeGreaterThan(3000);
+    // The same writes of the same sizes, several per store before `finish`.
+    expect(one.writes.length).toBeGreaterThan(3 * STORES.length);
+    expect(many.writes).toEqual(one.writes);
     expect(many.entries.length).toBe(one.entries.length);
     expect(many.entries).toEqual(one.entries);
     expect(toHex(await many.sc.appHash(4))).toBe(toHex(await v1.appHash(4)));
 
+    // A bad batch fed item by item and as a whole: the error and the totals at that point.
+    const failBoth = async (bad: SnapshotItem[], name: string) => {
+      const outcomes: { code: string; message: string; progress: unknown }[] = [];
+      for (const feed of [
+        async (r: MultiTreeRestorer) => {
+          for (const item of bad) await r.add(item);
+        },
+        (r: MultiTreeRestorer) => r.addAll(bad),
+      ]) {
+        const sc = await CommitStore.open(handle.db, { storeKeys: STORES, prefix: `${name}${outcomes.length}/` });
+        const restorer = new MultiTreeRestorer(sc.multi, 4);
+        const error = await errorOf(feed(restorer));
+        outcomes.push({ code: error.code, message: error.message, progress: restorer.progress });
+      }
+      expect(outcomes[1]).toEqual(outcomes[0]);
+      return outcomes[0]!;
+    };
+
     // An extension item in a batch: the nodes before it are imported, then the error names the item.
-    const bad = items.slice(0, 40);
-    bad.splice(25, 0, { kind: 'extension', name: 'wasm', format: 1 });
-    const failures: string[] = [];
-    for (const feed of [
-      async (r: MultiTreeRestorer) => {
-        for (const item of bad) await r.add(item);
-      },
-      (r: MultiTreeRestorer) => r.addAll(bad),
-    ]) {
-      const sc = await CommitStore.open(handle.db, { storeKeys: STORES, prefix: `bad${failures.length}/` });
-      const restorer = new MultiTreeRestorer(sc.multi, 4);
-      const error = await errorOf(feed(restorer));
-      expect(error.code).toBe('ERR_INVALID_ARGUMENT');
-      expect(restorer.progress.nodes).toBe(24);
-      failures.push(error.message);
-    }
-    expect(failures[1]).toBe(failures[0]);
-    expect(failures[0]).toMatch(/snapshot item 26: extension item/);
+    const extension = items.slice(0, 40);
+    extension.splice(25, 0, { kind: 'extension', name: 'wasm', format: 1 });
+    const unexpected = await failBoth(extension, 'ext');
+    expect(unexpected.code).toBe('ERR_INVALID_ARGUMENT');
+    expect(unexpected.message).toMatch(/snapshot item 26: extension item/);
+    expect(unexpected.progress).toMatchObject({ items: 26, nodes: 24 });
+
+    // A node the importer rejects inside a run (a leaf repeated).
+    const repeated = items.slice(0, 40);
+    const leafAt = repeated.findIndex((item, i) => i > 10 && item.kind === 'iavl' && item.height === 0);
+    repeated.splice(leafAt + 1, 0, repeated[leafAt]!);
+    const rejected = await failBoth(repeated, 'rep');
+    expect(rejected.code).toBe('ERR_IMPORT_ORDER');
+    expect(rejected.progress).toMatchObject({ items: leafAt + 2, nodes: leafAt });
   });
 
   it('snapshot(0) and a version above the latest are errors naming the versions', async () => {
