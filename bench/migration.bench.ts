@@ -124,7 +124,7 @@ async function rawCopy(source: LevelDb, target: LevelDb): Promise<number> {
 }
 
 /** (b)/(c) The library's migration. */
-export async function migrate(v1: LegacyStore, db: LevelDb, height: number, withSc: boolean): Promise<number> {
+async function migrate(v1: LegacyStore, db: LevelDb, height: number, withSc: boolean): Promise<number> {
   const sc = withSc ? await CommitStore.open(db, { storeKeys: STORES, prefix: 'sc/' }) : null;
   const ss = await StorageStore.open(db, { prefix: 'ss/', storeKeys: STORES });
   const manager = new MigrationManager({ db, logPrefix: new TextEncoder().encode('log/'), snapshots: new SnapshotManager(v1, { batchSize: BATCH }), ss, sc, batchSize: BATCH });
@@ -135,7 +135,7 @@ export async function migrate(v1: LegacyStore, db: LevelDb, height: number, with
 }
 
 /** (d) The same restore as a hand-written async loop: no RxJS anywhere. */
-export async function asyncLoop(v1: LegacyStore, db: LevelDb, height: number): Promise<number> {
+async function asyncLoop(v1: LegacyStore, db: LevelDb, height: number): Promise<number> {
   const sc = await CommitStore.open(db, { storeKeys: STORES, prefix: 'sc/' });
   const ss = await StorageStore.open(db, { prefix: 'ss/', storeKeys: STORES });
   const reader = await v1.snapshotReader(height);
@@ -285,7 +285,9 @@ export async function main(argv: readonly string[], defaultSizes: readonly numbe
       // Throughputs and target 1 from the full runs only, where every variant ran side by side;
       // the extra pairs serve target 2.
       const full = (variant: Variant): number[] => times[variant].slice(0, repeats);
-      const rxjsPairs = times.scSs.map((t, i) => t / times.asyncLoop[i]!);
+      // (b)/(d) per pair: both variants get one sample in every run, so index i is run i.
+      const perPair = (of: Record<Variant, number[]>): number[] => of.scSs.map((t, i) => t / of.asyncLoop[i]!);
+      const rxjsPairs = perPair(times);
       rows.push({
         keys,
         leaves,
@@ -301,7 +303,7 @@ export async function main(argv: readonly string[], defaultSizes: readonly numbe
         asyncLoopKeysPerSec: perSec(full('asyncLoop')),
         migrationVsRaw: median(times.raw) / median(full('scSs')),
         rxjsVsAsyncLoop: median(balanced(rxjsPairs)),
-        rxjsVsAsyncLoopCpu: median(balanced(cpu.scSs.map((t, i) => t / cpu.asyncLoop[i]!))),
+        rxjsVsAsyncLoopCpu: median(balanced(perPair(cpu))),
         rxjsPairs,
         times,
         peakRssMB: Object.fromEntries(Object.entries(peaks).map(([k, v]) => [k, v / 2 ** 20])) as Row['peakRssMB'],

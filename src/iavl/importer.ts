@@ -47,9 +47,8 @@ export class Importer {
   }
 
   /** Adds the next node of the stream; resolves once any batch it filled was written. */
-  async add(exported: ExportNode): Promise<void> {
-    this.assertOpen();
-    if (this.push(exported)) await this.flush();
+  add(exported: ExportNode): Promise<void> {
+    return this.addMany([exported]);
   }
 
   /**
