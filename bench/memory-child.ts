@@ -61,6 +61,7 @@ async function run(argv: readonly string[]): Promise<MemoryChildResult> {
       'no-sc': { type: 'boolean', default: false },
       'node-cache': { type: 'string' },
       'max-open-files': { type: 'string' },
+      'max-file-size': { type: 'string' },
     },
     strict: true,
   });
@@ -75,7 +76,10 @@ async function run(argv: readonly string[]): Promise<MemoryChildResult> {
   const dbOptions = values['max-open-files'] === undefined ? {} : { maxOpenFiles: intOption(values['max-open-files'], 'max-open-files') };
   const v1db = await openDb(values.v1, dbOptions);
   const v2dir = mkdtempSync(join(tmpdir(), 'rxsm-bench-mem-v2-'));
-  const v2db = await openDb(join(v2dir, 'db'), dbOptions);
+  const v2db = await openDb(join(v2dir, 'db'), {
+    ...dbOptions,
+    ...(values['max-file-size'] === undefined ? {} : { maxFileSize: intOption(values['max-file-size'], 'max-file-size') }),
+  });
   try {
     const v1 = await LegacyStore.open(v1db, { storeKeys: stores, ...cache });
     const height = v1.latestVersion;

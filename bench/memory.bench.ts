@@ -12,14 +12,19 @@
  *   node .bench-build/bench/memory.bench.js [--keys 1000000,4000000] [--quick]
  *        [--build commits|import] [--build-block 50000] [--store-cache DIR]
  *        [--batch 2048] [--sample-ms 250] [--seed 42] [--no-sc] [--node-cache N]
- *        [--child-flags "--max-old-space-size=128"] [--max-open-files 64,default]
+ *        [--child-flags "--max-old-space-size=128"] [--settings bounded,tables,default]
  *        [--out FILE] [--no-json] [--no-plot]
  *
- * Every size runs once per table-cache setting of `--max-open-files` (default `64,default`):
- * LevelDB memory-maps each open table it reads, and those pages count in RSS, so the bounded
- * setting (64) is the one for a memory-limited host and the one target 3 is read from (the first
- * setting listed); `default` is LevelDB's own 1000, what `openDb` uses unless told otherwise
- * (faster reads, RSS holding up to that many mapped tables).
+ * Every size runs once per setting of `--settings` (default all three, see {@link SETTINGS});
+ * target 3 is read from the first listed:
+ *   bounded — what a memory-limited host sets: LevelDB's smallest table cache (64 open tables per
+ *             database) and its smallest tables (1 MiB) in store/v2, and a V8 heap capped to 48 MiB old space
+ *             and 8 MiB semi-spaces (node flags of the child);
+ *   tables  — the same LevelDB settings with V8's own heap sizing;
+ *   default — the library's and LevelDB's defaults (1000 open tables, 2 MiB tables), V8's sizing.
+ * LevelDB memory-maps each open table it reads, and those pages count in RSS; V8 sizes its heap
+ * from the allocation rate, not from what is live, so RSS holds garbage it has not yet needed to
+ * collect. The settings separate the two.
  *
  * `--quick` runs 50k and 200k keys. A 4M-key store/v1 built by commits takes long with our IAVL;
  * `--store-cache DIR` keeps the built stores for the next run, `--build import` builds a balanced
@@ -61,24 +66,50 @@ export interface MemoryBenchOptions {
   readonly sc: boolean;
   /** IAVL node cache size per tree in the child; undefined: the library's default. */
   readonly nodeCache: number | undefined;
-  /** Extra node flags of the child, e.g. a heap cap, to see how much of the peak is uncollected garbage. */
+  /** Extra node flags of every child, after the setting's own. */
   readonly childFlags: readonly string[];
   readonly out: string | undefined;
   readonly plot: string | undefined;
-  /** LevelDB table-cache settings to run each size with (`undefined`: LevelDB's default); target 3 reads the first. */
-  readonly maxOpenFiles: readonly (number | undefined)[];
+  /** The settings to run each size with; target 3 reads the first. */
+  readonly settings: readonly MemorySetting[];
 }
 
-/** How a `--max-open-files` setting is printed. */
-function tableCacheLabel(maxOpenFiles: number | undefined): string {
-  return maxOpenFiles === undefined ? 'default (1000)' : String(maxOpenFiles);
+/** How the migrating child is run: LevelDB's options and node's flags. */
+export interface MemorySetting {
+  readonly name: string;
+  /** LevelDB's table cache of both databases (null: LevelDB's 1000). */
+  readonly maxOpenFiles: number | null;
+  /** LevelDB's table file size of the store/v2 database (null: LevelDB's 2 MiB). */
+  readonly maxFileSize: number | null;
+  readonly nodeFlags: readonly string[];
+}
+
+const KIB = 1024;
+
+/** The settings `--settings` picks from, by name. */
+export const SETTINGS: Readonly<Record<string, MemorySetting>> = {
+  // 64 is the least LevelDB keeps open (it raises less to 74 files, 64 of them tables). 1 MiB, the
+  // least table size LevelDB accepts, halves the mapped pages of store/v2's open tables; store/v1's
+  // tables are as its writer made them. The heap cap: a migration keeps ~14 MiB live (a heap snapshot at
+  // 1M keys), so 48 MiB of old space leaves room while V8 collects before its heap grows to 80+ MiB.
+  bounded: { name: 'bounded', maxOpenFiles: 64, maxFileSize: 1024 * KIB, nodeFlags: ['--max-old-space-size=48', '--max-semi-space-size=8'] },
+  tables: { name: 'tables', maxOpenFiles: 64, maxFileSize: 1024 * KIB, nodeFlags: [] },
+  default: { name: 'default', maxOpenFiles: null, maxFileSize: null, nodeFlags: [] },
+};
+
+/** A setting in one line, for tables and notes. */
+export function describeSetting(setting: MemorySetting): string {
+  const open = setting.maxOpenFiles === null ? 'maxOpenFiles LevelDB default (1000)' : `maxOpenFiles ${setting.maxOpenFiles}`;
+  const size = setting.maxFileSize === null ? '2 MiB tables' : `store/v2 tables ${setting.maxFileSize / KIB} KiB`;
+  const flags = setting.nodeFlags.length === 0 ? 'V8 default heap' : `node ${setting.nodeFlags.join(' ')}`;
+  return `${open}, ${size}, ${flags}`;
 }
 
 /** One size: how its store was built and what the migrating child reported. */
 interface SizeResult {
   readonly keys: number;
-  /** The child's `maxOpenFiles` (null: LevelDB's default). */
-  readonly maxOpenFiles: number | null;
+  /** The setting's name (see {@link SETTINGS}). */
+  readonly setting: string;
   readonly build: { readonly mode: V1BuildMode; readonly block: number; readonly reused: boolean; readonly ms: number };
   readonly migrateMs: number;
   readonly keysPerSec: number;
@@ -144,12 +175,13 @@ async function prepareStore(root: string, keys: number, options: MemoryBenchOpti
 }
 
 /** Runs bench/memory-child.js on the store in `dir` and parses its report. */
-function migrateInChild(dir: string, options: MemoryBenchOptions, maxOpenFiles: number | undefined): Promise<MemoryChildResult> {
+function migrateInChild(dir: string, options: MemoryBenchOptions, setting: MemorySetting): Promise<MemoryChildResult> {
   const script = fileURLToPath(new URL('./memory-child.js', import.meta.url));
-  const args = ['--expose-gc', ...options.childFlags, script, '--v1', join(dir, 'application.db'), '--stores', STORES.join(','), '--batch', String(options.batch), '--sample-ms', String(options.sampleMs)];
+  const args = ['--expose-gc', ...setting.nodeFlags, ...options.childFlags, script, '--v1', join(dir, 'application.db'), '--stores', STORES.join(','), '--batch', String(options.batch), '--sample-ms', String(options.sampleMs)];
   if (!options.sc) args.push('--no-sc');
   if (options.nodeCache !== undefined) args.push('--node-cache', String(options.nodeCache));
-  if (maxOpenFiles !== undefined) args.push('--max-open-files', String(maxOpenFiles));
+  if (setting.maxOpenFiles !== null) args.push('--max-open-files', String(setting.maxOpenFiles));
+  if (setting.maxFileSize !== null) args.push('--max-file-size', String(setting.maxFileSize));
   return new Promise((resolve, reject) => {
     const child = execFile(process.execPath, args, { maxBuffer: 256 * MIB }, (error, stdout) => {
       if (error) return reject(new Error(`memory child failed: ${error.message}`));
@@ -165,14 +197,14 @@ function migrateInChild(dir: string, options: MemoryBenchOptions, maxOpenFiles: 
 }
 
 /** The plot of the README: restore throughput and memory over time during one migration. */
-function plotSvg(size: SizeResult, options: MemoryBenchOptions): string {
+function plotSvg(size: SizeResult, setting: MemorySetting, options: MemoryBenchOptions): string {
   const samples = size.child.samples;
   const seconds = (ms: number): number => ms / 1000;
   const rate = ratePerSecond(samples, 1000);
   return lineChartSvg({
     title: `Migration of ${fmt(size.keys)} keys (${options.sc ? 'SC + SS' : 'SS only'}, ${STORES.length} stores): throughput and memory`,
     subtitle:
-      `fresh process, maxOpenFiles ${tableCacheLabel(size.maxOpenFiles ?? undefined)}, sampled every ${options.sampleMs} ms; ${fmt(size.keysPerSec)} keys/s overall, peak RSS ${fmt(size.peakRssMiB)} MiB (kernel); ` +
+      `fresh process, ${describeSetting(setting)}, sampled every ${options.sampleMs} ms; ${fmt(size.keysPerSec)} keys/s overall, peak RSS ${fmt(size.peakRssMiB)} MiB (kernel); ` +
       `store/v1 built by ${options.build}; node ${process.version}, ${new Date().toISOString().slice(0, 10)}`,
     xLabel: 'time since the migration started (s)',
     panels: [
@@ -208,11 +240,11 @@ export async function runMemoryBench(options: MemoryBenchOptions): Promise<Recor
     for (const keys of [...options.sizes].sort((a, b) => a - b)) {
       progress(`memory bench: ${fmt(keys)} keys in ${STORES.length} stores`);
       const store = await prepareStore(root, keys, options);
-      for (const maxOpenFiles of options.maxOpenFiles) {
-        const child = await migrateInChild(store.dir, options, maxOpenFiles);
+      for (const setting of options.settings) {
+        const child = await migrateInChild(store.dir, options, setting);
         const size: SizeResult = {
           keys,
-          maxOpenFiles: maxOpenFiles ?? null,
+          setting: setting.name,
           build: { mode: options.build, block: options.buildBlock, reused: store.reused, ms: store.ms },
           migrateMs: child.migrateMs,
           keysPerSec: child.keys / (child.migrateMs / 1000),
@@ -225,20 +257,20 @@ export async function runMemoryBench(options: MemoryBenchOptions): Promise<Recor
           peakRssFileMiB: child.peakRssFileBytes / MIB,
           child,
         };
-        progress(`  maxOpenFiles ${tableCacheLabel(maxOpenFiles)}: migrated ${fmt(child.keys)} keys in ${fmt(child.migrateMs / 1000, 1)} s; peak RSS ${fmt(size.peakRssMiB)} MiB`);
+        progress(`  ${setting.name} (${describeSetting(setting)}): migrated ${fmt(child.keys)} keys in ${fmt(child.migrateMs / 1000, 1)} s; peak RSS ${fmt(size.peakRssMiB)} MiB`);
         sizes.push(size);
       }
     }
   } finally {
     if (options.storeCache === undefined) rmSync(root, { recursive: true, force: true });
   }
-  // One summary per table-cache setting; the first setting's is target 3's.
-  const bySetting = options.maxOpenFiles.map((maxOpenFiles) => {
-    const runs = sizes.filter((s) => s.maxOpenFiles === (maxOpenFiles ?? null));
+  // One summary per setting; the first setting's is target 3's.
+  const bySetting = options.settings.map((setting) => {
+    const runs = sizes.filter((s) => s.setting === setting.name);
     const smallest = runs[0]!;
     const largest = runs[runs.length - 1]!;
     return {
-      maxOpenFiles: maxOpenFiles ?? null,
+      setting,
       smallest,
       largest,
       peakRatio: runs.length > 1 ? largest.peakRssMiB / smallest.peakRssMiB : undefined,
@@ -246,13 +278,13 @@ export async function runMemoryBench(options: MemoryBenchOptions): Promise<Recor
     };
   });
   const { smallest, largest, peakRatio, peakAnonRatio } = bySetting[0]!;
-  const firstOf = (s: SizeResult): SizeResult => sizes.find((r) => r.maxOpenFiles === s.maxOpenFiles)!;
+  const firstOf = (s: SizeResult): SizeResult => sizes.find((r) => r.setting === s.setting)!;
   printTable(
     `memory: one migration per fresh process (${options.sc ? 'SC + SS' : 'SS only'}, batch ${options.batch})`,
-    ['keys', 'maxOpenFiles', 'keys/s', 'RSS before', 'peak RSS (kernel)', 'peak RSS (sampled)', 'of it allocated', 'of it mapped files', 'peak heap used', 'peak external', 'vs smallest size'],
+    ['keys', 'setting', 'keys/s', 'RSS before', 'peak RSS (kernel)', 'peak RSS (sampled)', 'of it allocated', 'of it mapped files', 'peak heap used', 'peak external', 'vs smallest size'],
     sizes.map((s) => [
       fmt(s.keys),
-      tableCacheLabel(s.maxOpenFiles ?? undefined),
+      s.setting,
       fmt(s.keysPerSec),
       `${fmt(s.baselineRssMiB)} MiB`,
       `${fmt(s.peakRssMiB)} MiB`,
@@ -266,15 +298,16 @@ export async function runMemoryBench(options: MemoryBenchOptions): Promise<Recor
   );
   if (peakRatio !== undefined) {
     console.log(
-      `  target 3 (maxOpenFiles ${tableCacheLabel(smallest.maxOpenFiles ?? undefined)}): peak(${fmt(largest.keys)}) / peak(${fmt(smallest.keys)}) ≤ 1.2 and peak(${fmt(largest.keys)}) ≤ ${LIMIT_MIB} MiB`,
+      `  target 3 (${bySetting[0]!.setting.name}): peak(${fmt(largest.keys)}) / peak(${fmt(smallest.keys)}) ≤ 1.2 and peak(${fmt(largest.keys)}) ≤ ${LIMIT_MIB} MiB`,
     );
   }
+  for (const { setting } of bySetting) console.log(`  ${setting.name}: ${describeSetting(setting)}`);
   console.log('  "allocated" = RssAnon (V8 heap, malloc); "mapped files" = RssFile (the node binary and LevelDB\'s memory-mapped table files: page cache, reclaimable), sampled peaks from /proc/self/status');
   if (options.plot !== undefined) {
     mkdirSync(dirname(options.plot), { recursive: true });
-    // The plot shows what a user gets without tuning: the largest size with LevelDB's default, if it ran.
-    const shown = bySetting.find((b) => b.maxOpenFiles === null)?.largest ?? largest;
-    writeFileSync(options.plot, plotSvg(shown, options));
+    // The plot shows what a user gets without tuning: the largest size with the defaults, if they ran.
+    const shown = bySetting.find((b) => b.setting.name === 'default') ?? bySetting[0]!;
+    writeFileSync(options.plot, plotSvg(shown.largest, shown.setting, options));
     console.log(`plot written to ${options.plot}`);
   }
   const result = {
@@ -284,7 +317,7 @@ export async function runMemoryBench(options: MemoryBenchOptions): Promise<Recor
     environment: { ...env, loadAvgAtEnd: environment().loadAvgAtEnd },
     options: { ...options, stores: STORES },
     limitMiB: LIMIT_MIB,
-    maxOpenFiles: smallest.maxOpenFiles,
+    setting: { ...bySetting[0]!.setting, describe: describeSetting(bySetting[0]!.setting) },
     peakRatio: peakRatio ?? null,
     smallestKeys: smallest.keys,
     largestKeys: largest.keys,
@@ -293,7 +326,7 @@ export async function runMemoryBench(options: MemoryBenchOptions): Promise<Recor
     largestKeysPerSec: largest.keysPerSec,
     peakAnonRatio,
     settings: bySetting.map((b) => ({
-      maxOpenFiles: b.maxOpenFiles,
+      setting: { ...b.setting, describe: describeSetting(b.setting) },
       peakRatio: b.peakRatio ?? null,
       peakAnonRatio: b.peakAnonRatio,
       largestPeakRssMiB: b.largest.peakRssMiB,
@@ -323,7 +356,7 @@ export async function main(argv: readonly string[], defaultSizes: readonly numbe
       'no-sc': { type: 'boolean', default: false },
       'node-cache': { type: 'string' },
       'child-flags': { type: 'string' },
-      'max-open-files': { type: 'string', default: '64,default' },
+      settings: { type: 'string', default: 'bounded,tables,default' },
       out: { type: 'string' },
       'no-json': { type: 'boolean', default: false },
       'no-plot': { type: 'boolean', default: false },
@@ -350,9 +383,11 @@ export async function main(argv: readonly string[], defaultSizes: readonly numbe
     nodeCache: str(values['node-cache']) === undefined ? undefined : int(values['node-cache'], 'node-cache'),
     out: values['no-json'] === true ? undefined : (str(values.out) ?? DEFAULT_OUT),
     plot: values['no-plot'] === true ? undefined : PLOT_OUT,
-    maxOpenFiles: (str(values['max-open-files']) ?? '64,default')
-      .split(',')
-      .map((setting) => (setting === 'default' ? undefined : int(setting, 'max-open-files'))),
+    settings: (str(values.settings) ?? 'bounded,tables,default').split(',').map((name) => {
+      const setting = SETTINGS[name];
+      if (setting === undefined) throw new Error(`--settings: unknown setting "${name}" (known: ${Object.keys(SETTINGS).join(', ')})`);
+      return setting;
+    }),
   });
 }
 

@@ -129,17 +129,21 @@ export const TARGETS: readonly TargetDef[] = [
       const anon = at(json, 'largestPeakRssAnonMiB');
       const anonNote = typeof anon === 'number' && anon > 0 ? `allocated (RssAnon) ${fixed(anon, 0)} MiB, the rest mapped LevelDB tables and the node binary` : '';
       const sizes = small === 1_000_000 && big === 4_000_000 ? '' : `at ${keysLabel(small)} / ${keysLabel(big)} keys, not 1M / 4M`;
-      // The table-cache setting measured (null: LevelDB's default), and how the other settings fared.
-      const setting = at(json, 'maxOpenFiles');
-      const settingLabel = (m: unknown): string => (typeof m === 'number' ? `maxOpenFiles ${m}` : 'LevelDB default (1000 open files)');
+      // The setting measured (LevelDB options and node flags of the migrating process), and how the
+      // other settings fared.
+      const settingOf = (value: unknown): string => {
+        const setting = value as { name?: unknown; describe?: unknown } | undefined;
+        return typeof setting?.name === 'string' ? `"${setting.name}"${typeof setting.describe === 'string' ? ` (${setting.describe})` : ''}` : 'unknown setting';
+      };
+      const measuredSetting = at(json, 'setting') as { name?: unknown } | undefined;
       const others = Array.isArray(at(json, 'settings'))
         ? (at(json, 'settings') as Record<string, unknown>[])
-            .filter((o) => o.maxOpenFiles !== setting && typeof o.peakRatio === 'number')
-            .map((o) => `with ${settingLabel(o.maxOpenFiles)}: ${fixed(o.peakRatio as number)}×, ${fixed(o.largestPeakRssMiB as number, 0)} MiB (${fixed(o.largestPeakRssAnonMiB as number, 0)} allocated)`)
+            .filter((o) => (o.setting as { name?: unknown } | undefined)?.name !== measuredSetting?.name && typeof o.peakRatio === 'number')
+            .map((o) => `with ${settingOf(o.setting)}: ${fixed(o.peakRatio as number)}×, ${fixed(o.largestPeakRssMiB as number, 0)} MiB (${fixed(o.largestPeakRssAnonMiB as number, 0)} allocated)`)
         : [];
       return {
         value: ratio,
-        measured: `${fixed(ratio)}× (${fixed(peak, 0)} MiB at ${keysLabel(big)} vs ${fixed(peak / ratio, 0)} MiB at ${keysLabel(small)}), ${settingLabel(setting)}`,
+        measured: `${fixed(ratio)}× (${fixed(peak, 0)} MiB at ${keysLabel(big)} vs ${fixed(peak / ratio, 0)} MiB at ${keysLabel(small)}), setting ${settingOf(measuredSetting)}`,
         status: status(ratio <= 1.2 && peak <= 300),
         note: [sizes, anonNote, ...others].filter((part) => part !== '').join('; '),
       };

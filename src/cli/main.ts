@@ -96,8 +96,13 @@ program
       integerAtLeast(1),
     ),
   )
+  .addOption(
+    new Option('--max-file-size <bytes>', 'bytes per LevelDB table file of the store/v2 target (default 2 MiB, least 1048576: with --max-open-files 64 it bounds RSS)').argParser(
+      integerAtLeast(1024 * 1024),
+    ),
+  )
   .option('--json', 'newline-delimited JSON events on stdout even on a terminal')
-  .action(async (o: { from: string; to: string; height?: number; stores?: string[]; batchSize?: number; maxOpenFiles?: number; json?: boolean }) =>
+  .action(async (o: { from: string; to: string; height?: number; stores?: string[]; batchSize?: number; maxOpenFiles?: number; maxFileSize?: number; json?: boolean }) =>
     run(o.json, (output, signal) =>
       runMigrate(
         {
@@ -107,6 +112,7 @@ program
           ...(o.stores === undefined ? {} : { stores: o.stores }),
           ...(o.batchSize === undefined ? {} : { batchSize: o.batchSize }),
           ...(o.maxOpenFiles === undefined ? {} : { maxOpenFiles: o.maxOpenFiles }),
+          ...(o.maxFileSize === undefined ? {} : { maxFileSize: o.maxFileSize }),
         },
         output,
         signal,

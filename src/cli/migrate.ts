@@ -35,6 +35,11 @@ export interface MigrateOptions {
    * the memory-mapped table pages in RSS on a memory-limited host, at the cost of slower reads.
    */
   readonly maxOpenFiles?: number;
+  /**
+   * Bytes per table file LevelDB writes into the store/v2 target (see `OpenDbOptions.maxFileSize`):
+   * smaller tables bound the target's mapped table pages in RSS together with `maxOpenFiles`.
+   */
+  readonly maxFileSize?: number;
 }
 
 /**
@@ -99,7 +104,7 @@ export async function runMigrate(options: MigrateOptions, output: Output, signal
     }
     output.event('source', { path: fromPath, latestVersion: head.latest, earliestVersion: earliest, height, stores: storeKeys, keys: totalKeys });
 
-    v2db = await openDb(toPath, dbOptions);
+    v2db = await openDb(toPath, { ...dbOptions, ...(options.maxFileSize === undefined ? {} : { maxFileSize: options.maxFileSize }) });
     const kind = await detectKind(v2db);
     if (kind === 'store/v1') throw new CliError(`target ${options.to} is a store/v1 database: choose a new folder for store/v2`);
     const v2head = await readV2Head(v2db);

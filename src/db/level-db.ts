@@ -27,17 +27,35 @@ export interface OpenDbOptions {
   readonly maxOpenFiles?: number;
   /** LevelDB's block cache in bytes; default 8 MiB. */
   readonly cacheSize?: number;
+  /**
+   * Bytes a compaction writes into one table file before it starts the next; default LevelDB's
+   * 2 MiB, at least 1 MiB (LevelDB 1.20 raises anything smaller to that, so less is rejected).
+   * Together with `maxOpenFiles` it bounds the mapped table pages of a database that is written
+   * and read at once: 1 MiB tables halve what 64 open tables can map. It changes only the tables
+   * LevelDB writes from then on; the store/v1 source keeps the tables its writer made.
+   */
+  readonly maxFileSize?: number;
 }
+
+/** LevelDB's (1.20, bundled by classic-level) least table file size. */
+const MIN_FILE_SIZE = 1024 * 1024;
 
 /**
  * Opens a LevelDB (classic-level) at `path`, creating it when missing, or an in-memory database
  * (memory-level) when `path` is omitted. Failures (a missing parent folder, a database locked by
- * another process) become a `StoreError` with code `ERR_IO` that names the path.
+ * another process) become a `StoreError` with code `ERR_IO` that names the path; a `maxFileSize`
+ * below 1 MiB is `ERR_INVALID_ARGUMENT`.
  */
 export async function openDb(path?: string, options: OpenDbOptions = {}): Promise<LevelDb> {
+  if (options.maxFileSize !== undefined && !(Number.isSafeInteger(options.maxFileSize) && options.maxFileSize >= MIN_FILE_SIZE)) {
+    throw new StoreError('ERR_INVALID_ARGUMENT', `cannot open database at ${path ?? '(memory)'}: maxFileSize ${options.maxFileSize} is below ${MIN_FILE_SIZE} or not an integer`, {
+      details: { path: path ?? null, maxFileSize: options.maxFileSize },
+    });
+  }
   const tuning = {
     ...(options.maxOpenFiles === undefined ? {} : { maxOpenFiles: options.maxOpenFiles }),
     ...(options.cacheSize === undefined ? {} : { cacheSize: options.cacheSize }),
+    ...(options.maxFileSize === undefined ? {} : { maxFileSize: options.maxFileSize }),
   };
   const db: LevelDb =
     path === undefined

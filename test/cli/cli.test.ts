@@ -165,8 +165,9 @@ describe('rx-store-migration migrate / verify / inspect on the Go IAVL 0.13 test
       const single = path('go', `single-${goDb}.db`);
       const target = path('go', `single-${goDb}-v2`);
       await writeGoApplicationDb(single, [{ name: 'bank', goDb }]);
-      // The smallest table cache LevelDB accepts (it raises anything below 74 to 74) on one of the two.
-      const tableCache = goDb === 1 ? ['--max-open-files', '74'] : [];
+      // The smallest table cache and table size LevelDB accepts (it raises anything below 74 files
+      // and 1 MiB) on one of the two.
+      const tableCache = goDb === 1 ? ['--max-open-files', '74', '--max-file-size', '1048576'] : [];
       const result = await cli('migrate', '--from', single, '--to', target, '--height', '3', '--stores', 'bank', ...tableCache);
       expect(result.code).toBe(0);
       expect(summaryOf(result)).toMatchObject({ height: 3, switchedAt: 4, storeRoots: { bank: expectedRoot(goDb, 3) }, appHashCompared: true });
@@ -255,15 +256,18 @@ describe('rx-store-migration migrate / verify / inspect on the Go IAVL 0.13 test
     });
 
     it('bad arguments', async () => {
-      const [result, missing, noFiles] = await Promise.all([
+      const [result, missing, noFiles, smallTables] = await Promise.all([
         cli('demo', '--keys', 'many'),
         cli('migrate', '--from', app),
         cli('migrate', '--from', app, '--to', path('no-files-v2'), '--max-open-files', '0'),
+        cli('migrate', '--from', app, '--to', path('small-tables-v2'), '--max-file-size', '524288'),
       ]);
       expect(result.code).toBe(2);
       expect(result.stderr.trim().split('\n')).toEqual([expect.stringContaining("argument 'many' is invalid")]);
       expect(noFiles.code).toBe(2);
       expect(noFiles.stderr.trim().split('\n')).toEqual([expect.stringMatching(/option '--max-open-files <n>' argument '0' is invalid/)]);
+      expect(smallTables.code).toBe(2);
+      expect(smallTables.stderr.trim().split('\n')).toEqual([expect.stringMatching(/option '--max-file-size <bytes>' argument '524288' is invalid/)]);
       expect(missing.code).toBe(2);
       expect(missing.stderr).toContain("required option '--to <dir>' not specified");
     });
