@@ -15,7 +15,7 @@
  *        [--child-flags "--max-old-space-size=128"] [--settings bounded,tables,default]
  *        [--out FILE] [--no-json] [--no-plot]
  *
- * Every size runs once per setting of `--settings` (default all three, see {@link SETTINGS});
+ * Every size runs once per setting of `--settings` (default all three, see lib/memory-settings.ts);
  * target 3 is read from the first listed:
  *   bounded — what a memory-limited host sets: LevelDB's smallest table cache (64 open tables per
  *             database) and its smallest tables (1 MiB) in store/v2, and a V8 heap capped to 48 MiB old space
@@ -44,6 +44,7 @@ import { nowMs } from './lib/stats.js';
 import { lineChartSvg } from './lib/svg-chart.js';
 import { ratePerSecond } from './lib/timeline.js';
 import { buildV1, type V1BuildMode } from './lib/v1-builder.js';
+import { describeSetting, SETTINGS, type MemorySetting } from './lib/memory-settings.js';
 
 const STORES = ['acc', 'bank', 'staking'];
 const QUICK_SIZES = [50_000, 200_000];
@@ -74,41 +75,10 @@ export interface MemoryBenchOptions {
   readonly settings: readonly MemorySetting[];
 }
 
-/** How the migrating child is run: LevelDB's options and node's flags. */
-export interface MemorySetting {
-  readonly name: string;
-  /** LevelDB's table cache of both databases (null: LevelDB's 1000). */
-  readonly maxOpenFiles: number | null;
-  /** LevelDB's table file size of the store/v2 database (null: LevelDB's 2 MiB). */
-  readonly maxFileSize: number | null;
-  readonly nodeFlags: readonly string[];
-}
-
-const KIB = 1024;
-
-/** The settings `--settings` picks from, by name. */
-export const SETTINGS: Readonly<Record<string, MemorySetting>> = {
-  // 64 is the least LevelDB keeps open (it raises less to 74 files, 64 of them tables). 1 MiB, the
-  // least table size LevelDB accepts, halves the mapped pages of store/v2's open tables; store/v1's
-  // tables are as its writer made them. The heap cap: a migration keeps ~14 MiB live (a heap snapshot at
-  // 1M keys), so 48 MiB of old space leaves room while V8 collects before its heap grows to 80+ MiB.
-  bounded: { name: 'bounded', maxOpenFiles: 64, maxFileSize: 1024 * KIB, nodeFlags: ['--max-old-space-size=48', '--max-semi-space-size=8'] },
-  tables: { name: 'tables', maxOpenFiles: 64, maxFileSize: 1024 * KIB, nodeFlags: [] },
-  default: { name: 'default', maxOpenFiles: null, maxFileSize: null, nodeFlags: [] },
-};
-
-/** A setting in one line, for tables and notes. */
-export function describeSetting(setting: MemorySetting): string {
-  const open = setting.maxOpenFiles === null ? 'maxOpenFiles LevelDB default (1000)' : `maxOpenFiles ${setting.maxOpenFiles}`;
-  const size = setting.maxFileSize === null ? '2 MiB tables' : `store/v2 tables ${setting.maxFileSize / KIB} KiB`;
-  const flags = setting.nodeFlags.length === 0 ? 'V8 default heap' : `node ${setting.nodeFlags.join(' ')}`;
-  return `${open}, ${size}, ${flags}`;
-}
-
 /** One size: how its store was built and what the migrating child reported. */
 interface SizeResult {
   readonly keys: number;
-  /** The setting's name (see {@link SETTINGS}). */
+  /** The setting's name (see lib/memory-settings.ts). */
   readonly setting: string;
   readonly build: { readonly mode: V1BuildMode; readonly block: number; readonly reused: boolean; readonly ms: number };
   readonly migrateMs: number;
@@ -317,7 +287,7 @@ export async function runMemoryBench(options: MemoryBenchOptions): Promise<Recor
     environment: { ...env, loadAvgAtEnd: environment().loadAvgAtEnd },
     options: { ...options, stores: STORES },
     limitMiB: LIMIT_MIB,
-    setting: { ...bySetting[0]!.setting, describe: describeSetting(bySetting[0]!.setting) },
+    setting: bySetting[0]!.setting,
     peakRatio: peakRatio ?? null,
     smallestKeys: smallest.keys,
     largestKeys: largest.keys,
@@ -326,7 +296,7 @@ export async function runMemoryBench(options: MemoryBenchOptions): Promise<Recor
     largestKeysPerSec: largest.keysPerSec,
     peakAnonRatio,
     settings: bySetting.map((b) => ({
-      setting: { ...b.setting, describe: describeSetting(b.setting) },
+      setting: b.setting,
       peakRatio: b.peakRatio ?? null,
       peakAnonRatio: b.peakAnonRatio,
       largestPeakRssMiB: b.largest.peakRssMiB,

@@ -4,6 +4,7 @@
  * from results written by separate runs (`run.js --summary-only`), and so that a result missing or
  * measured at other sizes than the target's shows as such instead of as a pass.
  */
+import { describeSetting, type MemorySetting } from './memory-settings.js';
 
 export type TargetStatus = 'PASS' | 'FAIL' | 'not measured';
 
@@ -127,19 +128,25 @@ export const TARGETS: readonly TargetDef[] = [
         return { value: null, measured: `${fixed(peak, 0)} MiB at ${keysLabel(big)} (one size only)`, status: 'not measured', note: 'needs two sizes' };
       }
       const anon = at(json, 'largestPeakRssAnonMiB');
-      const anonNote = typeof anon === 'number' && anon > 0 ? `allocated (RssAnon) ${fixed(anon, 0)} MiB, the rest mapped LevelDB tables and the node binary` : '';
+      const speed = at(json, 'largestKeysPerSec');
+      const speedNote = (keysPerSec: unknown): string => (typeof keysPerSec === 'number' ? `, ${fixed(keysPerSec, 0)} keys/s` : '');
+      const anonNote =
+        typeof anon === 'number' && anon > 0 ? `allocated (RssAnon) ${fixed(anon, 0)} MiB, the rest mapped LevelDB tables and the node binary${speedNote(speed)}` : '';
       const sizes = small === 1_000_000 && big === 4_000_000 ? '' : `at ${keysLabel(small)} / ${keysLabel(big)} keys, not 1M / 4M`;
       // The setting measured (LevelDB options and node flags of the migrating process), and how the
       // other settings fared.
       const settingOf = (value: unknown): string => {
-        const setting = value as { name?: unknown; describe?: unknown } | undefined;
-        return typeof setting?.name === 'string' ? `"${setting.name}"${typeof setting.describe === 'string' ? ` (${setting.describe})` : ''}` : 'unknown setting';
+        const setting = value as MemorySetting | undefined;
+        return typeof setting?.name === 'string' && Array.isArray(setting.nodeFlags) ? `"${setting.name}" (${describeSetting(setting)})` : 'unknown setting';
       };
       const measuredSetting = at(json, 'setting') as { name?: unknown } | undefined;
       const others = Array.isArray(at(json, 'settings'))
         ? (at(json, 'settings') as Record<string, unknown>[])
             .filter((o) => (o.setting as { name?: unknown } | undefined)?.name !== measuredSetting?.name && typeof o.peakRatio === 'number')
-            .map((o) => `with ${settingOf(o.setting)}: ${fixed(o.peakRatio as number)}×, ${fixed(o.largestPeakRssMiB as number, 0)} MiB (${fixed(o.largestPeakRssAnonMiB as number, 0)} allocated)`)
+            .map(
+              (o) =>
+                `with ${settingOf(o.setting)}: ${fixed(o.peakRatio as number)}×, ${fixed(o.largestPeakRssMiB as number, 0)} MiB (${fixed(o.largestPeakRssAnonMiB as number, 0)} allocated)${speedNote(o.largestKeysPerSec)}`,
+            )
         : [];
       return {
         value: ratio,

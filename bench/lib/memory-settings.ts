@@ -1,0 +1,37 @@
+/**
+ * The ways the memory bench (bench/memory.bench.ts) runs its migrating child: LevelDB's options
+ * and node's flags. Shared with the target summary, which describes the setting a result was
+ * measured with.
+ */
+
+/** How the migrating child is run: LevelDB's options and node's flags. */
+export interface MemorySetting {
+  readonly name: string;
+  /** LevelDB's table cache of both databases (null: LevelDB's 1000). */
+  readonly maxOpenFiles: number | null;
+  /** LevelDB's table file size of the store/v2 database (null: LevelDB's 2 MiB). */
+  readonly maxFileSize: number | null;
+  readonly nodeFlags: readonly string[];
+}
+
+const KIB = 1024;
+
+/** The settings `--settings` picks from, by name. */
+export const SETTINGS: Readonly<Record<string, MemorySetting>> = {
+  // 64 is the least LevelDB keeps open (it raises less to 74 files, 64 of them tables). 1 MiB, the
+  // least table size LevelDB accepts, halves the mapped pages of store/v2's open tables; store/v1's
+  // tables are as its writer made them. The heap cap: a migration keeps ~14 MiB live (a heap
+  // snapshot at 1M keys), so 48 MiB of old space leaves room while V8 collects before its heap
+  // grows to 80+ MiB.
+  bounded: { name: 'bounded', maxOpenFiles: 64, maxFileSize: 1024 * KIB, nodeFlags: ['--max-old-space-size=48', '--max-semi-space-size=8'] },
+  tables: { name: 'tables', maxOpenFiles: 64, maxFileSize: 1024 * KIB, nodeFlags: [] },
+  default: { name: 'default', maxOpenFiles: null, maxFileSize: null, nodeFlags: [] },
+};
+
+/** A setting in one line, for tables and notes. */
+export function describeSetting(setting: MemorySetting): string {
+  const open = setting.maxOpenFiles === null ? 'maxOpenFiles LevelDB default (1000)' : `maxOpenFiles ${setting.maxOpenFiles}`;
+  const size = setting.maxFileSize === null ? '2 MiB tables' : `store/v2 tables ${setting.maxFileSize / (1024 * KIB)} MiB`;
+  const flags = setting.nodeFlags.length === 0 ? 'V8 default heap' : `node ${setting.nodeFlags.join(' ')}`;
+  return `${open}, ${size}, ${flags}`;
+}
