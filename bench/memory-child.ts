@@ -10,6 +10,7 @@
  *
  *   node --expose-gc .bench-build/bench/memory-child.js --v1 DIR --stores acc,bank,staking
  *        [--batch 2048] [--sample-ms 250] [--no-sc] [--node-cache N] [--max-open-files N]
+ *        [--max-file-size BYTES]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -353,10 +353,10 @@ export async function main(argv: readonly string[], defaultSizes: readonly numbe
     nodeCache: str(values['node-cache']) === undefined ? undefined : int(values['node-cache'], 'node-cache'),
     out: values['no-json'] === true ? undefined : (str(values.out) ?? DEFAULT_OUT),
     plot: values['no-plot'] === true ? undefined : PLOT_OUT,
-    settings: (str(values.settings) ?? 'bounded,tables,default').split(',').map((name) => {
-      const setting = SETTINGS[name];
-      if (setting === undefined) throw new Error(`--settings: unknown setting "${name}" (known: ${Object.keys(SETTINGS).join(', ')})`);
-      return setting;
+    settings: (str(values.settings) ?? 'bounded,tables,default').split(',').map((name, index, names) => {
+      if (!Object.hasOwn(SETTINGS, name)) throw new Error(`--settings: unknown setting "${name}" (known: ${Object.keys(SETTINGS).join(', ')})`);
+      if (names.indexOf(name) !== index) throw new Error(`--settings: "${name}" is listed twice`);
+      return SETTINGS[name]!;
     }),
   });
 }

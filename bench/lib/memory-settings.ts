@@ -19,10 +19,10 @@ const KIB = 1024;
 /** The settings `--settings` picks from, by name. */
 export const SETTINGS: Readonly<Record<string, MemorySetting>> = {
   // 64 is the least LevelDB keeps open (it raises less to 74 files, 64 of them tables). 1 MiB, the
-  // least table size LevelDB accepts, halves the mapped pages of store/v2's open tables; store/v1's
-  // tables are as its writer made them. The heap cap: a migration keeps ~14 MiB live (a heap
-  // snapshot at 1M keys), so 48 MiB of old space leaves room while V8 collects before its heap
-  // grows to 80+ MiB.
+  // least table size LevelDB accepts, makes store/v2's compacted tables, and so the pages its open
+  // tables map, smaller; store/v1's tables are as its writer made them. The heap cap: a migration
+  // keeps ~14 MiB live (a heap snapshot at 1M keys), so 48 MiB of old space leaves room while V8
+  // collects before its heap grows to 90+ MiB.
   bounded: { name: 'bounded', maxOpenFiles: 64, maxFileSize: 1024 * KIB, nodeFlags: ['--max-old-space-size=48', '--max-semi-space-size=8'] },
   tables: { name: 'tables', maxOpenFiles: 64, maxFileSize: 1024 * KIB, nodeFlags: [] },
   default: { name: 'default', maxOpenFiles: null, maxFileSize: null, nodeFlags: [] },

@@ -148,9 +148,12 @@ export const TARGETS: readonly TargetDef[] = [
                 `with ${settingOf(o.setting)}: ${fixed(o.peakRatio as number)}×, ${fixed(o.largestPeakRssMiB as number, 0)} MiB (${fixed(o.largestPeakRssAnonMiB as number, 0)} allocated)${speedNote(o.largestKeysPerSec)}`,
             )
         : [];
+      // `--child-flags` come after a setting's own node flags and win over them.
+      const childFlags = (at(json, 'options') as { childFlags?: unknown } | undefined)?.childFlags;
+      const extraFlags = Array.isArray(childFlags) && childFlags.length > 0 ? ` plus --child-flags ${childFlags.join(' ')}` : '';
       return {
         value: ratio,
-        measured: `${fixed(ratio)}× (${fixed(peak, 0)} MiB at ${keysLabel(big)} vs ${fixed(peak / ratio, 0)} MiB at ${keysLabel(small)}), setting ${settingOf(measuredSetting)}`,
+        measured: `${fixed(ratio)}× (${fixed(peak, 0)} MiB at ${keysLabel(big)} vs ${fixed(peak / ratio, 0)} MiB at ${keysLabel(small)}), setting ${settingOf(measuredSetting)}${extraFlags}`,
         status: status(ratio <= 1.2 && peak <= 300),
         note: [sizes, anonNote, ...others].filter((part) => part !== '').join('; '),
       };

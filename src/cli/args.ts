@@ -10,6 +10,15 @@ export function integerAtLeast(min: number): (value: string) => number {
   };
 }
 
+/** Commander parser of a whole number from `min` to `max`. */
+export function integerBetween(min: number, max: number): (value: string) => number {
+  return (value) => {
+    const n = /^\d+$/.test(value.trim()) ? Number(value.trim()) : NaN;
+    if (!Number.isSafeInteger(n) || n < min || n > max) throw new InvalidArgumentError(`expected a whole number from ${min} to ${max}, got "${value}"`);
+    return n;
+  };
+}
+
 /** Commander parser of a block height (a version ≥ 1). */
 export const height = integerAtLeast(1);
 

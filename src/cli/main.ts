@@ -6,7 +6,8 @@
  */
 import { createRequire } from 'node:module';
 import { Command, CommanderError, Option } from 'commander';
-import { height, integerAtLeast, storeList } from './args.js';
+import { MAX_FILE_SIZE, MIN_FILE_SIZE } from '../db/level-db.js';
+import { height, integerAtLeast, integerBetween, storeList } from './args.js';
 import { runDemo } from './demo.js';
 import { describeError, EXIT, exitCodeOf } from './errors.js';
 import { runInspect } from './inspect.js';
@@ -97,9 +98,10 @@ program
     ),
   )
   .addOption(
-    new Option('--max-file-size <bytes>', 'bytes per LevelDB table file of the store/v2 target (default 2 MiB, least 1048576: with --max-open-files 64 it bounds RSS)').argParser(
-      integerAtLeast(1024 * 1024),
-    ),
+    new Option(
+      '--max-file-size <bytes>',
+      'bytes per LevelDB table file the store/v2 target compacts into (default 2 MiB; 1048576 to 67108864): smaller tables map fewer pages (see --max-open-files)',
+    ).argParser(integerBetween(MIN_FILE_SIZE, MAX_FILE_SIZE)),
   )
   .option('--json', 'newline-delimited JSON events on stdout even on a terminal')
   .action(async (o: { from: string; to: string; height?: number; stores?: string[]; batchSize?: number; maxOpenFiles?: number; maxFileSize?: number; json?: boolean }) =>

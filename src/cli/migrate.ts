@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { NEVER, type Subscription } from 'rxjs';
 import { toHex, utf8 } from '../core/bytes.js';
-import { openDb, type LevelDb } from '../db/level-db.js';
+import { openDb, type LevelDb, type OpenDbOptions } from '../db/level-db.js';
 import { Namespace } from '../db/namespace.js';
 import { commitInfoHash } from '../commitment/commit-info.js';
 import { CommitStore } from '../commitment/commit-store.js';
@@ -43,6 +43,15 @@ export interface MigrateOptions {
 }
 
 /**
+ * The LevelDB options of the two databases of a migration: the table cache for both, the table
+ * size for the target only (the source is read, and its tables stay as its writer made them).
+ */
+export function migrateDbOptions(options: Pick<MigrateOptions, 'maxOpenFiles' | 'maxFileSize'>): { source: OpenDbOptions; target: OpenDbOptions } {
+  const source: OpenDbOptions = options.maxOpenFiles === undefined ? {} : { maxOpenFiles: options.maxOpenFiles };
+  return { source, target: { ...source, ...(options.maxFileSize === undefined ? {} : { maxFileSize: options.maxFileSize }) } };
+}
+
+/**
  * Offline migration of an existing store/v1 database: restores the snapshot at the height into a
  * store/v2 database laid out as the root store lays out its own (SC under `sc/`, SS under `ss/`,
  * the changeset log under `log/`, the migration record under `root/`), verifies every store root
@@ -62,7 +71,7 @@ export async function runMigrate(options: MigrateOptions, output: Output, signal
   );
   const fromPath = requireLevelDbFolder(options.from, 'store/v1 database');
   const toPath = resolve(options.to);
-  const dbOptions = options.maxOpenFiles === undefined ? {} : { maxOpenFiles: options.maxOpenFiles };
+  const dbOptions = migrateDbOptions(options);
   if (fromPath === toPath) throw new CliError('--from and --to are the same folder: the store/v2 target must be a separate database');
   if (!existsSync(resolve(toPath, 'CURRENT')) && !isEmptyOrMissing(toPath)) {
     throw new CliError(`target ${options.to} exists, is not empty and is not a LevelDB database`);
@@ -75,7 +84,7 @@ export async function runMigrate(options: MigrateOptions, output: Output, signal
   let subscription: Subscription | undefined;
   let view: ProgressView | undefined;
   try {
-    v1db = await openDb(fromPath, dbOptions);
+    v1db = await openDb(fromPath, dbOptions.source);
     const head = await readV1Head(v1db, options.from);
     const discovered = storeKeysOf(head.commitInfo);
     const storeKeys = options.stores ? [...options.stores].sort() : discovered;
@@ -104,7 +113,7 @@ export async function runMigrate(options: MigrateOptions, output: Output, signal
     }
     output.event('source', { path: fromPath, latestVersion: head.latest, earliestVersion: earliest, height, stores: storeKeys, keys: totalKeys });
 
-    v2db = await openDb(toPath, { ...dbOptions, ...(options.maxFileSize === undefined ? {} : { maxFileSize: options.maxFileSize }) });
+    v2db = await openDb(toPath, dbOptions.target);
     const kind = await detectKind(v2db);
     if (kind === 'store/v1') throw new CliError(`target ${options.to} is a store/v1 database: choose a new folder for store/v2`);
     const v2head = await readV2Head(v2db);

@@ -29,26 +29,31 @@ export interface OpenDbOptions {
   readonly cacheSize?: number;
   /**
    * Bytes a compaction writes into one table file before it starts the next; default LevelDB's
-   * 2 MiB, at least 1 MiB (LevelDB 1.20 raises anything smaller to that, so less is rejected).
-   * Together with `maxOpenFiles` it bounds the mapped table pages of a database that is written
-   * and read at once: 1 MiB tables halve what 64 open tables can map. It changes only the tables
-   * LevelDB writes from then on; the store/v1 source keeps the tables its writer made.
+   * 2 MiB. From 1 MiB to 64 MiB: LevelDB 1.20 (bundled by classic-level) silently raises anything
+   * below 1 MiB, and above ~80 MiB its compaction limits (multiples of this size in a 32-bit
+   * `int`) overflow (past ~205 MiB it writes a table per key); both are rejected. Smaller tables make the
+   * mapped pages of a database's open tables smaller (see `maxOpenFiles`): at 4M keys, 1 MiB
+   * instead of 2 MiB took store/v2's from 46 to 20 MiB. Tables flushed from the memtable are not
+   * cut (up to the 4 MiB write buffer), and it changes only the tables LevelDB writes from then
+   * on: the store/v1 source keeps the tables its writer made.
    */
   readonly maxFileSize?: number;
 }
 
-/** LevelDB's (1.20, bundled by classic-level) least table file size. */
-const MIN_FILE_SIZE = 1024 * 1024;
+/** The table file sizes {@link OpenDbOptions.maxFileSize} accepts. */
+export const MIN_FILE_SIZE = 1024 * 1024;
+export const MAX_FILE_SIZE = 64 * 1024 * 1024;
 
 /**
  * Opens a LevelDB (classic-level) at `path`, creating it when missing, or an in-memory database
  * (memory-level) when `path` is omitted. Failures (a missing parent folder, a database locked by
  * another process) become a `StoreError` with code `ERR_IO` that names the path; a `maxFileSize`
- * below 1 MiB is `ERR_INVALID_ARGUMENT`.
+ * outside 1–64 MiB is `ERR_INVALID_ARGUMENT`.
  */
 export async function openDb(path?: string, options: OpenDbOptions = {}): Promise<LevelDb> {
-  if (options.maxFileSize !== undefined && !(Number.isSafeInteger(options.maxFileSize) && options.maxFileSize >= MIN_FILE_SIZE)) {
-    throw new StoreError('ERR_INVALID_ARGUMENT', `cannot open database at ${path ?? '(memory)'}: maxFileSize ${options.maxFileSize} is below ${MIN_FILE_SIZE} or not an integer`, {
+  const fileSize = options.maxFileSize;
+  if (fileSize !== undefined && !(Number.isSafeInteger(fileSize) && fileSize >= MIN_FILE_SIZE && fileSize <= MAX_FILE_SIZE)) {
+    throw new StoreError('ERR_INVALID_ARGUMENT', `cannot open database at ${path ?? '(memory)'}: maxFileSize ${fileSize} is not a whole number from ${MIN_FILE_SIZE} to ${MAX_FILE_SIZE}`, {
       details: { path: path ?? null, maxFileSize: options.maxFileSize },
     });
   }

@@ -256,18 +256,26 @@ describe('rx-store-migration migrate / verify / inspect on the Go IAVL 0.13 test
     });
 
     it('bad arguments', async () => {
-      const [result, missing, noFiles, smallTables] = await Promise.all([
+      const [result, missing, noFiles, smallTables, largeTables] = await Promise.all([
         cli('demo', '--keys', 'many'),
         cli('migrate', '--from', app),
         cli('migrate', '--from', app, '--to', path('no-files-v2'), '--max-open-files', '0'),
         cli('migrate', '--from', app, '--to', path('small-tables-v2'), '--max-file-size', '524288'),
+        cli('migrate', '--from', app, '--to', path('large-tables-v2'), '--max-file-size', '67108865'),
       ]);
       expect(result.code).toBe(2);
       expect(result.stderr.trim().split('\n')).toEqual([expect.stringContaining("argument 'many' is invalid")]);
       expect(noFiles.code).toBe(2);
       expect(noFiles.stderr.trim().split('\n')).toEqual([expect.stringMatching(/option '--max-open-files <n>' argument '0' is invalid/)]);
-      expect(smallTables.code).toBe(2);
-      expect(smallTables.stderr.trim().split('\n')).toEqual([expect.stringMatching(/option '--max-file-size <bytes>' argument '524288' is invalid/)]);
+      for (const [tables, size] of [
+        [smallTables, '524288'],
+        [largeTables, '67108865'],
+      ] as const) {
+        expect(tables.code).toBe(2);
+        expect(tables.stderr.trim().split('\n')).toEqual([
+          expect.stringMatching(new RegExp(`option '--max-file-size <bytes>' argument '${size}' is invalid. expected a whole number from 1048576 to 67108864`)),
+        ]);
+      }
       expect(missing.code).toBe(2);
       expect(missing.stderr).toContain("required option '--to <dir>' not specified");
     });
