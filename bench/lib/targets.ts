@@ -167,11 +167,18 @@ export const TARGETS: readonly TargetDef[] = [
     evaluate(json) {
       const value = num(json, 'summary', 'p99Ratio');
       const keys = num(json, 'options', 'keys');
+      const perRepeat = at(json, 'summary', 'p99Ratios');
+      const repeatsNote = Array.isArray(perRepeat) ? `median of the per-repeat ratios ${perRepeat.map((r) => fixed(r as number)).join(', ')}` : '';
+      const pooled = at(json, 'summary', 'pooledP99') as { none?: unknown; migrating?: unknown; ratio?: unknown } | undefined;
+      const pooledNote =
+        typeof pooled?.ratio === 'number'
+          ? `p99 of all repeats' commits pooled: ${fixed(pooled.ratio)}× (${fixed(pooled.migrating as number, 1)} vs ${fixed(pooled.none as number, 1)} ms)`
+          : '';
       return {
         value,
         measured: `${fixed(value)}× (p99 ${fixed(num(json, 'summary', 'migrating', 'p99'), 1)} vs ${fixed(num(json, 'summary', 'none', 'p99'), 1)} ms)`,
         status: status(value <= 1.5),
-        note: sizeNote(keys, 100_000),
+        note: [sizeNote(keys, 100_000), repeatsNote, pooledNote].filter((part) => part !== '').join('; '),
       };
     },
   },
