@@ -179,11 +179,6 @@ async function runOnce(template: string, mode: Mode, repeat: number, writes: Blo
   }
 }
 
-/**
- * Target 5 from the events: the switch must come with the first commit after the last catch-up,
- * i.e. `switched.version === caughtUp.version + 1`. Any commit in between went to store/v1 although
- * store/v2 held everything — a polling delay.
- */
 /** The commits a run's p50/p99 are taken over: all of a run without migration, the ones before the switch of a migrating run. */
 function measuredLatencies(commits: readonly CommitSample[]): number[] {
   return commits.filter((c) => c.stage === 'none' || c.stage === 'restore' || c.stage === 'catchUp').map((c) => c.ms);
@@ -205,6 +200,11 @@ export function pooledP99(runs: readonly Pick<RunResult, 'mode' | 'commits'>[]):
   return { none, migrating, ratio: migrating / none };
 }
 
+/**
+ * Target 5 from the events: the switch must come with the first commit after the last catch-up,
+ * i.e. `switched.version === caughtUp.version + 1`. Any commit in between went to store/v1 although
+ * store/v2 held everything — a polling delay.
+ */
 function analyseSwitch(height: number, events: readonly TimedEvent[], commits: readonly CommitSample[]): SwitchAnalysis | null {
   const switched = events.find((e) => e.type === 'switched');
   if (switched === undefined || switched.version === undefined) return null;
