@@ -190,7 +190,7 @@ function measuredLatencies(commits: readonly CommitSample[]): number[] {
  * the p99 is taken over all repeats' commits at once. A second view of target 4, next to the
  * median of the per-repeat ratios.
  */
-export function pooledP99(runs: readonly Pick<RunResult, 'mode' | 'commits'>[]): { none: number; migrating: number; ratio: number } {
+function pooledP99(runs: readonly Pick<RunResult, 'mode' | 'commits'>[]): { none: number; migrating: number; ratio: number } {
   const pooled = (mode: RunResult['mode']): number => {
     const all = runs.filter((r) => r.mode === mode).flatMap((r) => measuredLatencies(r.commits));
     return all.length === 0 ? NaN : percentile(all, 99);

@@ -14,7 +14,7 @@ export interface MemorySetting {
   readonly nodeFlags: readonly string[];
 }
 
-const KIB = 1024;
+const MIB = 1024 * 1024;
 
 /** The settings `--settings` picks from, by name. */
 export const SETTINGS: Readonly<Record<string, MemorySetting>> = {
@@ -23,15 +23,15 @@ export const SETTINGS: Readonly<Record<string, MemorySetting>> = {
   // tables map, smaller; store/v1's tables are as its writer made them. The heap cap: a migration
   // keeps ~14 MiB live (a heap snapshot at 1M keys), so 48 MiB of old space leaves room while V8
   // collects before its heap grows to 90+ MiB.
-  bounded: { name: 'bounded', maxOpenFiles: 64, maxFileSize: 1024 * KIB, nodeFlags: ['--max-old-space-size=48', '--max-semi-space-size=8'] },
-  tables: { name: 'tables', maxOpenFiles: 64, maxFileSize: 1024 * KIB, nodeFlags: [] },
+  bounded: { name: 'bounded', maxOpenFiles: 64, maxFileSize: MIB, nodeFlags: ['--max-old-space-size=48', '--max-semi-space-size=8'] },
+  tables: { name: 'tables', maxOpenFiles: 64, maxFileSize: MIB, nodeFlags: [] },
   default: { name: 'default', maxOpenFiles: null, maxFileSize: null, nodeFlags: [] },
 };
 
 /** A setting in one line, for tables and notes. */
 export function describeSetting(setting: MemorySetting): string {
   const open = setting.maxOpenFiles === null ? 'maxOpenFiles LevelDB default (1000)' : `maxOpenFiles ${setting.maxOpenFiles}`;
-  const size = setting.maxFileSize === null ? '2 MiB tables' : `store/v2 tables ${setting.maxFileSize / (1024 * KIB)} MiB`;
+  const size = setting.maxFileSize === null ? '2 MiB tables' : `store/v2 tables ${setting.maxFileSize / MIB} MiB`;
   const flags = setting.nodeFlags.length === 0 ? 'V8 default heap' : `node ${setting.nodeFlags.join(' ')}`;
   return `${open}, ${size}, ${flags}`;
 }

@@ -1,22 +1,18 @@
 import { InvalidArgumentError } from 'commander';
 
-/** Commander parser of a whole number ≥ `min` (rejects `1.5`, `1e3`, `-2`, `abc`). */
-export function integerAtLeast(min: number): (value: string) => number {
+/** Commander parser of a whole number from `min` to `max` (rejects `1.5`, `1e3`, `-2`, `abc`). */
+export function integerBetween(min: number, max: number = Infinity): (value: string) => number {
+  const expected = max === Infinity ? `a whole number ≥ ${min}` : `a whole number from ${min} to ${max}`;
   return (value) => {
-    if (!/^\d+$/.test(value.trim())) throw new InvalidArgumentError(`expected a whole number ≥ ${min}, got "${value}"`);
-    const n = Number(value.trim());
-    if (!Number.isSafeInteger(n) || n < min) throw new InvalidArgumentError(`expected a whole number ≥ ${min}, got "${value}"`);
+    const n = /^\d+$/.test(value.trim()) ? Number(value.trim()) : NaN;
+    if (!Number.isSafeInteger(n) || n < min || n > max) throw new InvalidArgumentError(`expected ${expected}, got "${value}"`);
     return n;
   };
 }
 
-/** Commander parser of a whole number from `min` to `max`. */
-export function integerBetween(min: number, max: number): (value: string) => number {
-  return (value) => {
-    const n = /^\d+$/.test(value.trim()) ? Number(value.trim()) : NaN;
-    if (!Number.isSafeInteger(n) || n < min || n > max) throw new InvalidArgumentError(`expected a whole number from ${min} to ${max}, got "${value}"`);
-    return n;
-  };
+/** Commander parser of a whole number ≥ `min`. */
+export function integerAtLeast(min: number): (value: string) => number {
+  return integerBetween(min);
 }
 
 /** Commander parser of a block height (a version ≥ 1). */

@@ -40,8 +40,9 @@ export interface OpenDbOptions {
   readonly maxFileSize?: number;
 }
 
-/** The table file sizes {@link OpenDbOptions.maxFileSize} accepts. */
+/** The least table file size {@link OpenDbOptions.maxFileSize} accepts. */
 export const MIN_FILE_SIZE = 1024 * 1024;
+/** The largest table file size {@link OpenDbOptions.maxFileSize} accepts. */
 export const MAX_FILE_SIZE = 64 * 1024 * 1024;
 
 /**
@@ -54,13 +55,13 @@ export async function openDb(path?: string, options: OpenDbOptions = {}): Promis
   const fileSize = options.maxFileSize;
   if (fileSize !== undefined && !(Number.isSafeInteger(fileSize) && fileSize >= MIN_FILE_SIZE && fileSize <= MAX_FILE_SIZE)) {
     throw new StoreError('ERR_INVALID_ARGUMENT', `cannot open database at ${path ?? '(memory)'}: maxFileSize ${fileSize} is not a whole number from ${MIN_FILE_SIZE} to ${MAX_FILE_SIZE}`, {
-      details: { path: path ?? null, maxFileSize: options.maxFileSize },
+      details: { path: path ?? null, maxFileSize: fileSize },
     });
   }
   const tuning = {
     ...(options.maxOpenFiles === undefined ? {} : { maxOpenFiles: options.maxOpenFiles }),
     ...(options.cacheSize === undefined ? {} : { cacheSize: options.cacheSize }),
-    ...(options.maxFileSize === undefined ? {} : { maxFileSize: options.maxFileSize }),
+    ...(fileSize === undefined ? {} : { maxFileSize: fileSize }),
   };
   const db: LevelDb =
     path === undefined

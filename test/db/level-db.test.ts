@@ -29,10 +29,9 @@ async function tableSizes(dir: string, maxFileSize: number | undefined): Promise
   } finally {
     await db.close();
   }
-  const sizes = readdirSync(dir)
+  return readdirSync(dir)
     .filter((name) => name.endsWith('.ldb') || name.endsWith('.sst'))
     .map((name) => statSync(join(dir, name)).size);
-  return sizes;
 }
 
 const MIB = 1024 * 1024;
