@@ -10,6 +10,14 @@ import { encodeCommitmentProof } from '../proto/ics23.js';
 import { commitInfoHash, storeInfoProof, type CommitInfo } from './commit-info.js';
 import { checkStoreNames } from './store-names.js';
 
+/**
+ * Writes of one store whose tree paths are loaded together before they run (see
+ * `IavlTree.prefetch`): a block's writes in a few reads per tree level instead of one read per
+ * missing node, while what a chunk loads (~2 × tree height nodes a key) stays far below a node
+ * cache's generation.
+ */
+const PREFETCH_KEYS = 256;
+
 /** Where a multi-store keeps its trees and metadata inside its namespace. */
 export interface MultiTreeLayout {
   /** Human name for errors, e.g. "store/v1" or "SC". */
@@ -141,11 +149,18 @@ export class MultiTree {
       }
     }
     try {
-      for (const group of changeset.changes) {
-        const tree = this.tree(group.storeKey);
-        for (const pair of group.pairs) {
-          if (pair.remove) await tree.remove(pair.key);
-          else await tree.set(pair.key, pair.value!);
+      const groups = changeset.changes.map((group) => ({ tree: this.tree(group.storeKey), pairs: group.pairs }));
+      const longest = Math.max(0, ...groups.map((group) => group.pairs.length));
+      // The stores' trees are independent: their reads run side by side, their writes one store
+      // after the other.
+      for (let start = 0; start < longest; start += PREFETCH_KEYS) {
+        const chunks = groups.map(({ tree, pairs }) => ({ tree, pairs: pairs.slice(start, start + PREFETCH_KEYS) }));
+        await Promise.all(chunks.map(({ tree, pairs }) => (pairs.length === 0 ? undefined : tree.prefetch(pairs.map((pair) => pair.key)))));
+        for (const { tree, pairs } of chunks) {
+          for (const pair of pairs) {
+            if (pair.remove) await tree.remove(pair.key);
+            else await tree.set(pair.key, pair.value!);
+          }
         }
       }
     } catch (error) {

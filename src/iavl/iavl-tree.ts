@@ -8,6 +8,7 @@ import { Node } from './node.js';
 import { EMPTY_HASH, hashInner, hashLeaf } from './node-hash.js';
 import { NodeDb } from './node-db.js';
 import { setChildren, TreeMutation } from './tree-mutation.js';
+import { prefetchPaths } from './path-prefetch.js';
 import { getValue } from './tree-reader.js';
 import { ImmutableTree } from './immutable-tree.js';
 import { exportTree, type ExportNode } from './exporter.js';
@@ -128,6 +129,16 @@ export class IavlTree {
     const result = pending instanceof Promise ? await pending : pending;
     this.root = result.node;
     return result.updated;
+  }
+
+  /**
+   * Loads the nodes that setting or removing `keys` in the working tree will need, one batched
+   * read per tree level: a batch of writes then runs almost without reads of its own. Only a
+   * speed-up (a write loads whatever it still misses); keep `keys` to a few hundred, since what it
+   * loads must stay in the node cache until the writes ran.
+   */
+  prefetch(keys: readonly Uint8Array[]): Promise<void> {
+    return prefetchPaths(this.ndb, this.root, keys);
   }
 
   /** Removes `key` from the working tree; returns the removed value, or `undefined` when absent. */

@@ -1,0 +1,161 @@
+import { createHash } from 'node:crypto';
+import fc from 'fast-check';
+import { toHex } from '../../src/core/bytes.js';
+import { changesetFromPairs, type ChangesetEntry } from '../../src/core/changeset.js';
+import { type LevelDb, openDb } from '../../src/db/level-db.js';
+import { IavlTree } from '../../src/iavl/iavl-tree.js';
+import type { NodeDb } from '../../src/iavl/node-db.js';
+import { LegacyStore } from '../../src/v1/legacy-store.js';
+
+/** Deterministic pseudo-random bytes: the SHA-256 of a label. */
+function bytesOf(label: string, length: number): Uint8Array {
+  return new Uint8Array(createHash('sha256').update(label).digest().subarray(0, length));
+}
+
+const KEYS_PER_VERSION = 1_000;
+const VERSIONS = 12;
+const PREFIX = 's/k:bank/';
+
+type Write = { readonly key: Uint8Array; readonly value: Uint8Array | undefined };
+
+/** A block of writes on the history tree: updates and removes of existing keys, new keys. */
+function blockWrites(seed: string, updates: number, removes: number, inserts: number): Write[] {
+  const existing = (i: number): Uint8Array => {
+    const n = Number.parseInt(toHex(bytesOf(`${seed} pick ${i}`, 4)), 16);
+    return bytesOf(`key ${n % VERSIONS}/${(n >>> 4) % KEYS_PER_VERSION}`, 16);
+  };
+  const writes = new Map<string, Write>();
+  for (let i = 0; i < updates; i++) writes.set(toHex(existing(i)), { key: existing(i), value: bytesOf(`${seed} new value ${i}`, 8) });
+  for (let i = updates; i < updates + removes; i++) writes.set(toHex(existing(i)), { key: existing(i), value: undefined });
+  for (let i = 0; i < inserts; i++) {
+    const key = bytesOf(`${seed} new key ${i}`, 16);
+    writes.set(toHex(key), { key, value: bytesOf(`${seed} inserted ${i}`, 8) });
+  }
+  return [...writes.values()];
+}
+
+async function apply(tree: IavlTree, writes: readonly Write[]): Promise<void> {
+  for (const { key, value } of writes) {
+    if (value === undefined) await tree.remove(key);
+    else await tree.set(key, value);
+  }
+}
+
+/** Runs `fn` and counts the batched node reads (database round trips) of `ndb`. */
+async function countingReads(ndb: NodeDb, fn: () => Promise<void>): Promise<number> {
+  const ns = ndb.ns;
+  const original = ns.getManyPrefixed.bind(ns);
+  let reads = 0;
+  const spy = jest.spyOn(ns, 'getManyPrefixed').mockImplementation((keys) => {
+    reads++;
+    return original(keys);
+  });
+  try {
+    await fn();
+    return reads;
+  } finally {
+    spy.mockRestore();
+  }
+}
+
+describe('prefetching the paths of a block of writes', () => {
+  let db: LevelDb;
+  let tree: IavlTree;
+
+  beforeAll(async () => {
+    db = await openDb();
+    const builder = await IavlTree.open(db, { prefix: PREFIX });
+    for (let v = 0; v < VERSIONS; v++) {
+      for (let i = 0; i < KEYS_PER_VERSION; i++) await builder.set(bytesOf(`key ${v}/${i}`, 16), bytesOf(`value ${v}/${i}`, 8));
+      await builder.saveVersion();
+    }
+    tree = await IavlTree.open(db, { prefix: PREFIX });
+  });
+  afterAll(async () => {
+    await db.close();
+  });
+  afterEach(() => tree.rollback());
+
+  it('reads one batch per tree level, after which the writes read almost nothing; the root hash is unchanged', async () => {
+    const writes = blockWrites('block', 100, 30, 70);
+    tree.ndb.clearCache();
+    const plainReads = await countingReads(tree.ndb, () => apply(tree, writes));
+    const plainHash = await tree.workingHash();
+    tree.rollback();
+
+    tree.ndb.clearCache();
+    const prefetchReads = await countingReads(tree.ndb, () => tree.prefetch(writes.map((w) => w.key)));
+    const laterReads = await countingReads(tree.ndb, () => apply(tree, writes));
+    const hash = await tree.workingHash();
+
+    expect(toHex(hash)).toBe(toHex(plainHash));
+    const height = (await tree.getImmutable()).root!.height;
+    // The root is in memory; each level below it is at most one read, whatever the number of keys.
+    expect(prefetchReads).toBeLessThanOrEqual(height);
+    // Without the prefetch, a cold tree reads node by node: one round trip per missing node.
+    expect(plainReads).toBeGreaterThan(writes.length);
+    // After it, only nodes off the paths remain: those a rotation or a removal's sibling needs.
+    expect(laterReads).toBeLessThan(plainReads / 10);
+  });
+
+  it('is only a hint: with any cache size, the same writes give the same tree', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(0, 16, 200_000), fc.nat({ max: 40 }), fc.nat({ max: 20 }), fc.nat({ max: 40 }), fc.string(), async (cacheSize, updates, removes, inserts, seed) => {
+        const writes = blockWrites(seed, updates, removes, inserts);
+        const plain = await IavlTree.open(db, { prefix: PREFIX, cacheSize });
+        await apply(plain, writes);
+        const prefetched = await IavlTree.open(db, { prefix: PREFIX, cacheSize });
+        await prefetched.prefetch(writes.map((w) => w.key));
+        await apply(prefetched, writes);
+        expect(toHex(await prefetched.workingHash())).toBe(toHex(await plain.workingHash()));
+        expect(prefetched.size).toBe(plain.size);
+      }),
+      { numRuns: 15 },
+    );
+  });
+
+  it('does nothing on an empty tree or for no keys', async () => {
+    const empty = await IavlTree.open(db, { prefix: 's/k:empty/' });
+    await expect(countingReads(empty.ndb, () => empty.prefetch([bytesOf('a', 4)]))).resolves.toBe(0);
+    tree.ndb.clearCache();
+    await expect(countingReads(tree.ndb, () => tree.prefetch([]))).resolves.toBe(0);
+  });
+});
+
+describe('a multi-store commit prefetches every store of a block', () => {
+  it('applies a cold block over three stores in a few reads per tree level, not one per node', async () => {
+    const stores = ['acc', 'bank', 'staking'];
+    const db = await openDb();
+    try {
+      const v1 = await LegacyStore.open(db, { storeKeys: stores });
+      for (let v = 0; v < 6; v++) {
+        const entries: ChangesetEntry[] = [];
+        for (let i = 0; i < 1_500; i++) entries.push([stores[i % 3]!, bytesOf(`key ${v}/${i}`, 16), bytesOf(`value ${v}/${i}`, 8)]);
+        await v1.commit(changesetFromPairs(v1.latestVersion + 1, entries).changeset);
+      }
+      const reopened = await LegacyStore.open(db, { storeKeys: stores });
+      const block: ChangesetEntry[] = [];
+      for (let i = 0; i < 150; i++) block.push([stores[i % 3]!, bytesOf(`key ${i % 6}/${i * 7}`, 16), bytesOf(`changed ${i}`, 8)]);
+      const ndbs = stores.map((store) => reopened.multi.tree(store).ndb);
+      let reads = 0;
+      const spies = ndbs.map((ndb) => {
+        const original = ndb.ns.getManyPrefixed.bind(ndb.ns);
+        return jest.spyOn(ndb.ns, 'getManyPrefixed').mockImplementation((keys) => {
+          reads++;
+          return original(keys);
+        });
+      });
+      try {
+        await reopened.multi.applyChangeset(changesetFromPairs(reopened.latestVersion + 1, block).changeset);
+      } finally {
+        for (const spy of spies) spy.mockRestore();
+      }
+      const heights = await Promise.all(stores.map(async (store) => (await reopened.multi.tree(store).getImmutable()).root!.height));
+      // One read per level and store for the paths, plus a few for rotations: far below the 150
+      // writes × ~11 levels a node-by-node descent reads.
+      expect(reads).toBeLessThanOrEqual(heights.reduce((a, b) => a + b, 0) + 10);
+    } finally {
+      await db.close();
+    }
+  });
+});
