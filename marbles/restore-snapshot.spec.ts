@@ -46,7 +46,7 @@ describe('restoreSnapshot', () => {
     expect(ssLeaves).toEqual([['acc/a', 'acc/b'], ['bank/c']]);
   });
 
-  it('with busy$, starts no batch while the host is busy; a batch being written is not interrupted', () => {
+  it('with busy$, starts no read and no batch while the host is busy; a batch being written is not interrupted', () => {
     testScheduler().run(({ cold, hot, expectObservable }) => {
       const busy$ = new BehaviorSubject(false);
       hot('---t----f', { t: true, f: false }).subscribe(busy$);
@@ -54,9 +54,9 @@ describe('restoreSnapshot', () => {
       const result = source.pipe(
         restoreSnapshot({ batchSize: 3, readAhead: 0, busy$, sc: () => cold('---|'), ss: () => cold('--|'), finish: () => cold('--(r|)', { r: restored }) }),
       );
-      // busy at 3, during batch 1's write (it finishes at 4); batch 2 is read at 5 and waits for
-      // the host until 8, then takes its 3 frames.
-      expectObservable(result).toBe('----p------qd-(r|)', ev);
+      // busy at 3, during batch 1's write (it finishes at 4); batch 2 is requested then but read
+      // only once the host is idle at 8 (1 frame), then written (3 frames).
+      expectObservable(result).toBe('----p-------qd-(r|)', ev);
     });
   });
 

@@ -135,11 +135,13 @@ export class MigrationManager {
   private apply(entry: VersionedChangeset): Observable<unknown> {
     const { sc, ss } = this.options;
     const trimEvery = this.options.trimEvery ?? 64;
-    // Like the restore's batches, a catch-up step waits while the host commits a block.
+    // Like the restore's batches, a catch-up step waits while the host commits a block; so does
+    // the SC's hashing and write after its tree changes, a second slice of about the same size.
+    const idle = (): Promise<void> => lastValueFrom(whenIdle(this.options.busy$), { defaultValue: undefined });
     return concat(whenIdle(this.options.busy$), defer(async () => {
       const v = entry.version;
       await Promise.all([
-        sc && sc.latestVersion < v ? sc.writeChangeset(entry.changeset).then(() => sc.commit(v)) : undefined,
+        sc && sc.latestVersion < v ? sc.writeChangeset(entry.changeset).then(idle).then(() => sc.commit(v)) : undefined,
         ss.latestVersion < v ? ss.applyChangeset(v, entry.changeset) : undefined,
       ]);
       this.migrated.next(entry.version);

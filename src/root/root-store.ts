@@ -85,6 +85,8 @@ export class RootStore {
   private tail: Promise<unknown> = Promise.resolve();
   /** True while a commit runs: the migration yields to it (starts no restore batch, no catch-up step). */
   private readonly committing = new BehaviorSubject(false);
+  /** Commits started and not yet returned. */
+  private running = 0;
   private latest: number;
   private migration: MigrationRun | undefined;
   private v1: LegacyStore | undefined;
@@ -255,11 +257,18 @@ export class RootStore {
    */
   commit(input: Changeset | VersionedChangeset): Promise<Uint8Array> {
     const run = this.tail.then(async () => {
+      this.running++;
       this.committing.next(true);
       try {
         return await this.commitNow(input);
       } finally {
-        this.committing.next(false);
+        this.running--;
+        // Idle only once the caller has resumed: emitted here, the migration's next step would
+        // start synchronously inside this commit and delay its return. A commit queued meanwhile
+        // keeps the host busy.
+        setImmediate(() => {
+          if (this.running === 0) this.committing.next(false);
+        });
       }
     });
     this.tail = run.catch(() => undefined);

@@ -122,26 +122,32 @@ describe('MigrationManager', () => {
     }
   });
 
-  it('writes no batch while busy$ is true and finishes once it is false (the restore yields to block commits)', async () => {
+  it('reads and writes no batch while busy$ is true and finishes once it is false (the restore yields to block commits)', async () => {
     const busy$ = new BehaviorSubject(true);
     const s = await setup(12, { busy$, progressIntervalMs: 0 });
+    const db = s.v1.db;
+    const reads = [jest.spyOn(db, 'get'), jest.spyOn(db, 'getMany'), jest.spyOn(db, 'getSync'), jest.spyOn(db, 'iterator')];
+    const readCount = () => reads.reduce((n, spy) => n + spy.mock.calls.length, 0);
     try {
       const events: MigrationEvent[] = [];
       const restored = firstValueFrom(s.manager.start(12, NEVER, NEVER).pipe(tap((e) => events.push(e)), filter((e) => e.type === 'restored')));
       const turn = () => new Promise((resolve) => setImmediate(resolve));
-      // The first batch is read, and the restore waits for the host before writing it.
+      // The restore waits for the host before it reads the first batch.
       for (let i = 0; i < 10_000 && !busy$.observed; i++) await turn();
       expect(busy$.observed).toBe(true);
-      // It keeps waiting, however many turns pass (the read-ahead batch arrives meanwhile).
+      // It keeps waiting, however many turns pass, without touching store/v1.
       for (let i = 0; i < 200; i++) await turn();
       expect(busy$.observed).toBe(true);
+      expect(readCount()).toBe(0);
       expect(events.filter((e) => e.type === 'progress')).toEqual([]);
       expect(await s.ss.get('bank', 12, utf8('key-1-0'))).toBeUndefined();
       busy$.next(false);
       expect(await restored).toMatchObject({ type: 'restored', version: 12 });
       expect(await s.ss.get('bank', 12, utf8('key-1-0'))).toEqual(utf8('value-1-0'));
       expect(events.filter((e) => e.type === 'progress').length).toBeGreaterThan(1);
+      expect(readCount()).toBeGreaterThan(0);
     } finally {
+      for (const spy of reads) spy.mockRestore();
       await s.close();
     }
   });
@@ -167,6 +173,37 @@ describe('MigrationManager', () => {
       await firstValueFrom(s.manager.migratedVersion$.pipe(filter((v) => v === 7)));
       expect(await s.ss.get('bank', 7, utf8('key-7-0'))).toEqual(utf8('value-7-0'));
     } finally {
+      subscription.unsubscribe();
+      await s.close();
+    }
+  });
+
+  it('does not hash and write a catch-up step into the SC while busy$ is true, even after its tree changes', async () => {
+    const busy$ = new BehaviorSubject(false);
+    const s = await setup(6, { busy$ });
+    const commits$ = new Subject<VersionedChangeset>();
+    const subscription = s.manager.start(6, commits$, NEVER).subscribe();
+    const writeChangeset = s.sc.writeChangeset.bind(s.sc);
+    // The host starts a block just as the SC's tree changes of version 7 are done.
+    const spy = jest.spyOn(s.sc, 'writeChangeset').mockImplementation(async (changeset) => {
+      await writeChangeset(changeset);
+      busy$.next(true);
+    });
+    try {
+      await firstValueFrom(s.manager.migratedVersion$.pipe(filter((v) => v === 6)));
+      commits$.next(await s.commitNext());
+      const turn = () => new Promise((resolve) => setImmediate(resolve));
+      for (let i = 0; i < 10_000 && !busy$.value; i++) await turn();
+      expect(spy).toHaveBeenCalledTimes(1);
+      for (let i = 0; i < 200; i++) await turn();
+      expect(s.sc.latestVersion).toBe(6);
+      expect(s.manager.migratedVersion).toBe(6);
+      busy$.next(false);
+      await firstValueFrom(s.manager.migratedVersion$.pipe(filter((v) => v === 7)));
+      expect(s.sc.latestVersion).toBe(7);
+      expect(toHex(await s.sc.appHash(7))).toBe(toHex(await s.v1.appHash(7)));
+    } finally {
+      spy.mockRestore();
       subscription.unsubscribe();
       await s.close();
     }

@@ -180,6 +180,34 @@ describe('RootStore behaviour', () => {
     }
   });
 
+  it('tells the migration the host is idle only after the committing caller resumed, and not between queued commits', async () => {
+    const e = await env();
+    try {
+      await buildV1(e.v1db, 10, 3);
+      const root = await RootStore.open({ v1: { db: e.v1db, storeKeys: STORES }, v2: { db: e.v2db }, migrate: true, batchSize: 32 });
+      const busy: boolean[] = [];
+      const subscription = root.migrationParts.busy$.subscribe((b) => busy.push(b));
+      const turn = () => new Promise((resolve) => setImmediate(resolve));
+      await root.commit(scenarioChangeset(11, 3, STORES));
+      // Still busy where the caller resumes: a migration step started by "idle" would have run
+      // inside the commit, before its caller got the result.
+      expect(busy.at(-1)).toBe(true);
+      await turn();
+      expect(busy.at(-1)).toBe(false);
+
+      busy.length = 0;
+      const queued = [root.commit(scenarioChangeset(12, 3, STORES)), root.commit(scenarioChangeset(13, 3, STORES))];
+      await Promise.all(queued);
+      await turn();
+      expect(busy.at(-1)).toBe(false);
+      expect(busy.slice(0, -1).every((b) => b)).toBe(true);
+      subscription.unsubscribe();
+      await root.close();
+    } finally {
+      await e.close();
+    }
+  });
+
   it('starts the migration exactly once, refuses upgrades while migrating, and checks the commit version', async () => {
     const e = await env();
     try {

@@ -1,6 +1,7 @@
 import {
   bufferCount,
   concat,
+  concatMap,
   finalize,
   tap,
   defaultIfEmpty,
@@ -53,8 +54,8 @@ export interface RestoreSinks {
   readonly abandon?: () => void;
   /**
    * True while the host needs the event loop for itself (a root store while a block commits): no
-   * batch starts being written until it is false again, so the restore yields to the host between
-   * batches. Must emit its current value on subscribe (a `BehaviorSubject`); absent: never busy.
+   * batch starts being read (from a pull source) or written until it is false again, so the
+   * restore yields to the host between batches. Must emit its current value on subscribe (a `BehaviorSubject`); absent: never busy.
    */
   readonly busy$?: Observable<boolean>;
 }
@@ -72,7 +73,8 @@ function pushAsPull<T>(source: Observable<T>, batchSize: number): PullSource<T> 
  * {@link PullObservable} source (what `SnapshotManager.createMigration` returns) the snapshot is
  * read at the pace of the writes; a plain Observable source is batched as it pushes.
  *
- * With `busy$`, a batch is written only when the host is not busy:
+ * With `busy$`, a batch is written, and the next one requested from a pull source, only when the
+ * host is not busy:
  *
  * ```
  * source:  -s-n-n-n-s-n-n-|          (batchSize 4)
@@ -136,8 +138,11 @@ export function restoreSnapshot(sinks: RestoreSinks): OperatorFunction<SnapshotI
       };
       let finished = false;
       const free$ = whenIdle(sinks.busy$);
+      // A read is work on the host's event loop too: the next batch is requested only while the
+      // host is not busy (a read already under way finishes).
+      const idlePull: PullSource<SnapshotItem> = sinks.busy$ ? (requests) => pull(requests.pipe(concatMap((n) => concat(free$, of(n))))) : pull;
       return concat(
-        pullThrough(pull, (batch) => concat(free$, defer(() => writeBatch(batch))), batchSize, isPullObservable(source) ? (sinks.readAhead ?? 1) : 0),
+        pullThrough(idlePull, (batch) => concat(free$, defer(() => writeBatch(batch))), batchSize, isPullObservable(source) ? (sinks.readAhead ?? 1) : 0),
         // The batches count the store being read as unfinished; once the stream ended, all are done.
         defer(() =>
           items === 0 ? EMPTY : of(migrationEvent({ type: 'progress', phase: 'restore', items, keys, bytes, storesDone: storesSeen, lag: 0 })),
