@@ -62,6 +62,11 @@ export class CommitStore {
     return this.multi.applyChangeset(changeset);
   }
 
+  /** Drops the staged changes: the working trees return to the latest committed version. */
+  rollback(): void {
+    this.multi.rollback();
+  }
+
   /**
    * Commits the staged changes as `version` (must be latest + 1, else `ERR_VERSION_MISMATCH`);
    * `extraOps` on the same database become durable in the same batch.

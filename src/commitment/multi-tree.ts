@@ -1,6 +1,6 @@
 import { toHex, utf8 } from '../core/bytes.js';
 import { StoreError } from '../core/errors.js';
-import type { Changeset } from '../core/changeset.js';
+import type { Changeset, KVPair } from '../core/changeset.js';
 import { checkVersion } from '../core/version.js';
 import type { LevelDb } from '../db/level-db.js';
 import { Namespace, type WriteOp } from '../db/namespace.js';
@@ -13,8 +13,8 @@ import { checkStoreNames } from './store-names.js';
 /**
  * Writes of one store whose tree paths are loaded together before they run (see
  * `IavlTree.prefetch`): a block's writes in a few reads per tree level instead of one read per
- * missing node, while what a chunk loads (~2 × tree height nodes a key) stays far below a node
- * cache's generation.
+ * missing node. A chunk loads up to ~2 × tree height nodes a key (~10k for a tree of 2^20 keys),
+ * which the default node cache keeps; `prefetch` skips a chunk a smaller cache could not keep.
  */
 const PREFETCH_KEYS = 256;
 
@@ -149,15 +149,19 @@ export class MultiTree {
       }
     }
     try {
-      const groups = changeset.changes.map((group) => ({ tree: this.tree(group.storeKey), pairs: group.pairs }));
-      const longest = Math.max(0, ...groups.map((group) => group.pairs.length));
-      // The stores' trees are independent: their reads run side by side, their writes one store
-      // after the other.
-      for (let start = 0; start < longest; start += PREFETCH_KEYS) {
-        const chunks = groups.map(({ tree, pairs }) => ({ tree, pairs: pairs.slice(start, start + PREFETCH_KEYS) }));
-        await Promise.all(chunks.map(({ tree, pairs }) => (pairs.length === 0 ? undefined : tree.prefetch(pairs.map((pair) => pair.key)))));
-        for (const { tree, pairs } of chunks) {
-          for (const pair of pairs) {
+      // The prefetch reads nodes the writes read anyway (the paths and their siblings), so its
+      // read error is the changeset's, rolled back like any other.
+      const prefetch = (tree: IavlTree, pairs: readonly KVPair[]): Promise<void> => tree.prefetch(pairs.map((pair) => pair.key));
+      // The first chunk of every store is read side by side (the trees are independent); the
+      // writes keep the changeset's order, as a later write to the same key must win.
+      const first = changeset.changes.map((group) => prefetch(this.tree(group.storeKey), group.pairs.slice(0, PREFETCH_KEYS)));
+      await Promise.all(first);
+      for (const group of changeset.changes) {
+        const tree = this.tree(group.storeKey);
+        for (let start = 0; start < group.pairs.length; start += PREFETCH_KEYS) {
+          const chunk = group.pairs.slice(start, start + PREFETCH_KEYS);
+          if (start > 0) await prefetch(tree, chunk);
+          for (const pair of chunk) {
             if (pair.remove) await tree.remove(pair.key);
             else await tree.set(pair.key, pair.value!);
           }

@@ -134,11 +134,15 @@ export class IavlTree {
   /**
    * Loads the nodes that setting or removing `keys` in the working tree will need, one batched
    * read per tree level: a batch of writes then runs almost without reads of its own. Only a
-   * speed-up (a write loads whatever it still misses); keep `keys` to a few hundred, since what it
-   * loads must stay in the node cache until the writes ran.
+   * speed-up (a write loads whatever it still misses). What it loads must stay in the node cache
+   * until the writes ran, so it does nothing when the cache could evict some of it (up to
+   * 2 × (height + 1) nodes a key), and on a read-only tree, which refuses the writes anyway.
    */
   prefetch(keys: readonly Uint8Array[]): Promise<void> {
-    return prefetchPaths(this.ndb, this.root, keys);
+    const root = this.root;
+    if (root === undefined || this.readOnlyReason !== undefined) return Promise.resolve();
+    if (keys.length * 2 * (root.height + 1) > this.ndb.cacheKeeps) return Promise.resolve();
+    return prefetchPaths(this.ndb, root, keys);
   }
 
   /** Removes `key` from the working tree; returns the removed value, or `undefined` when absent. */

@@ -85,6 +85,11 @@ class NodeCache {
     this.generation = Math.max(0, Math.floor(capacity / 2));
   }
 
+  /** Entries added since any one of them is certain to be kept: one generation. */
+  get keeps(): number {
+    return this.generation;
+  }
+
   get(id: number | string): Node | undefined {
     const hit = this.young.get(id);
     if (hit !== undefined) return hit;
@@ -125,6 +130,11 @@ export class NodeDb {
     cacheSize = 200_000,
   ) {
     this.cache = new NodeCache(cacheSize);
+  }
+
+  /** How many nodes can be loaded in a row before the first of them may be evicted. */
+  get cacheKeeps(): number {
+    return this.cache.keeps;
   }
 
   /** A cached node, without touching the disk. */

@@ -2,12 +2,15 @@ import {
   BehaviorSubject,
   concat,
   concatMap,
+  defaultIfEmpty,
   defer,
   distinctUntilChanged,
   filter,
   finalize,
   firstValueFrom,
+  forkJoin,
   from,
+  last,
   lastValueFrom,
   NEVER,
   type Observable,
@@ -59,10 +62,11 @@ export interface MigrationManagerOptions {
   /** Snapshot items per batch; default 2048. */
   readonly batchSize?: number;
   /**
-   * True while the host needs the event loop (a block commit in flight): neither a restore batch
-   * nor a catch-up step starts until it is false. Must emit its current value on subscribe (a
-   * `BehaviorSubject`). With small batches this keeps a live node's commit latency close to what
-   * it is without a migration: the migration yields between its steps.
+   * True while the host needs the event loop (a block commit in flight): no snapshot batch is
+   * read or written, no catch-up step starts, and a catch-up step whose SC tree changes are done
+   * waits before hashing and writing them, until it is false. Must emit its current value on
+   * subscribe (a `BehaviorSubject`). With small batches this keeps a live node's commit latency
+   * close to what it is without a migration: the migration yields between its steps.
    */
   readonly busy$?: Observable<boolean>;
   /** Minimum interval between progress events; default 250 ms. */
@@ -133,21 +137,49 @@ export class MigrationManager {
    * holds (the other target's write was interrupted by a crash) is skipped, never applied twice.
    */
   private apply(entry: VersionedChangeset): Observable<unknown> {
-    const { sc, ss } = this.options;
+    const { sc, ss, busy$ } = this.options;
     const trimEvery = this.options.trimEvery ?? 64;
-    // Like the restore's batches, a catch-up step waits while the host commits a block; so does
-    // the SC's hashing and write after its tree changes, a second slice of about the same size.
-    const idle = (): Promise<void> => lastValueFrom(whenIdle(this.options.busy$), { defaultValue: undefined });
-    return concat(whenIdle(this.options.busy$), defer(async () => {
-      const v = entry.version;
-      await Promise.all([
-        sc && sc.latestVersion < v ? sc.writeChangeset(entry.changeset).then(idle).then(() => sc.commit(v)) : undefined,
-        ss.latestVersion < v ? ss.applyChangeset(v, entry.changeset) : undefined,
-      ]);
-      this.migrated.next(entry.version);
-      if (entry.version % trimEvery === 0) await this.log.trim(entry.version);
-    }));
+    const v = entry.version;
+    // Like the restore's batches, a catch-up step waits while the host commits a block.
+    return concat(
+      whenIdle(busy$),
+      defer(() =>
+        forkJoin([
+          sc && sc.latestVersion < v ? this.applyToSc(sc, entry).pipe(defaultIfEmpty(undefined), last()) : of(undefined),
+          ss.latestVersion < v ? from(ss.applyChangeset(v, entry.changeset)) : of(undefined),
+        ]),
+      ),
+      defer(async () => {
+        this.migrated.next(v);
+        if (v % trimEvery === 0) await this.log.trim(v);
+      }),
+    );
   }
+
+  /**
+   * Stages a logged changeset in the SC and commits it. The hashing and write after the tree
+   * changes are a second slice of about the same size, which waits for the host too. Abandoned in
+   * between (unsubscribed, or the SS half failed), the staged changes are dropped once whatever
+   * was under way settled, so that a later run starts from the committed trees.
+   */
+  private applyToSc(sc: CommitStore, entry: VersionedChangeset): Observable<unknown> {
+    const v = entry.version;
+    const underWay: Promise<unknown>[] = [];
+    let committed = false;
+    return concat(
+      defer(() => tracked(underWay, sc.writeChangeset(entry.changeset))),
+      whenIdle(this.options.busy$),
+      defer(() => tracked(underWay, sc.commit(v))).pipe(tap(() => (committed = true))),
+    ).pipe(
+      finalize(() => {
+        if (committed || underWay.length === 0) return;
+        void Promise.allSettled(underWay).then(() => {
+          if (sc.latestVersion < v) sc.rollback();
+        });
+      }),
+    );
+  }
+
 
   /**
    * Inspects the v2 targets before a (re)start at `height`: a finished restore is resumed at the
@@ -334,3 +366,8 @@ export class MigrationManager {
   }
 }
 
+/** `promise` as an Observable, remembered in `underWay` so an abandoned step can wait for it. */
+function tracked<T>(underWay: Promise<unknown>[], promise: Promise<T>): Observable<T> {
+  underWay.push(promise);
+  return from(promise);
+}

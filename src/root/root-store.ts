@@ -83,10 +83,13 @@ export class RootStore {
   // failure that happened during it.
   private readonly eventsSubject = new ReplaySubject<RootStoreEvent>(EVENT_REPLAY);
   private tail: Promise<unknown> = Promise.resolve();
-  /** True while a commit runs: the migration yields to it (starts no restore batch, no catch-up step). */
+  /**
+   * True from the start of a commit until the event loop's turn after it returned: the migration
+   * yields to commits (starts no snapshot read, restore batch or catch-up step meanwhile).
+   */
   private readonly committing = new BehaviorSubject(false);
-  /** Commits started and not yet returned. */
-  private running = 0;
+  /** Resolves once the last commit's end was signalled to the migration. */
+  private idleSignalled: Promise<void> = Promise.resolve();
   private latest: number;
   private migration: MigrationRun | undefined;
   private v1: LegacyStore | undefined;
@@ -253,22 +256,28 @@ export class RootStore {
   /**
    * Commits the next version and returns its app hash. Commits are serialized in call order, so
    * calls issued back to back without awaiting never reorder. A `VersionedChangeset` whose
-   * version is not latest + 1 is `ERR_VERSION_MISMATCH` ("commit version mismatch").
+   * version is not latest + 1 is `ERR_VERSION_MISMATCH` ("commit version mismatch"). A running
+   * migration pauses while a commit runs and resumes on the event loop's next turn after it
+   * returned (`setImmediate`); a commit issued before that turn waits for it, so the migration
+   * keeps making progress between blocks committed back to back.
    */
   commit(input: Changeset | VersionedChangeset): Promise<Uint8Array> {
     const run = this.tail.then(async () => {
-      this.running++;
+      // Between two commits the migration gets its turn, even from a host that commits back to
+      // back without ever leaving the event loop a turn of its own.
+      await this.idleSignalled;
       this.committing.next(true);
       try {
         return await this.commitNow(input);
       } finally {
-        this.running--;
-        // Idle only once the caller has resumed: emitted here, the migration's next step would
-        // start synchronously inside this commit and delay its return. A commit queued meanwhile
-        // keeps the host busy.
-        setImmediate(() => {
-          if (this.running === 0) this.committing.next(false);
-        });
+        // Idle only once the caller has resumed: signalled here, the migration's next step would
+        // start synchronously inside this commit and delay its return.
+        this.idleSignalled = new Promise((resolve) =>
+          setImmediate(() => {
+            this.committing.next(false);
+            resolve();
+          }),
+        );
       }
     });
     this.tail = run.catch(() => undefined);

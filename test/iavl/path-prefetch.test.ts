@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
-import { toHex } from '../../src/core/bytes.js';
-import { changesetFromPairs, type ChangesetEntry } from '../../src/core/changeset.js';
+import { toHex, utf8 } from '../../src/core/bytes.js';
+import { type Changeset, changesetFromPairs, type ChangesetEntry } from '../../src/core/changeset.js';
 import { type LevelDb, openDb } from '../../src/db/level-db.js';
 import { IavlTree } from '../../src/iavl/iavl-tree.js';
 import type { NodeDb } from '../../src/iavl/node-db.js';
@@ -114,6 +114,12 @@ describe('prefetching the paths of a block of writes', () => {
     );
   });
 
+  it('does nothing when the node cache could evict what it loads before the writes run', async () => {
+    const small = await IavlTree.open(db, { prefix: PREFIX, cacheSize: 16 });
+    const keys = blockWrites('small cache', 10, 0, 0).map((w) => w.key);
+    await expect(countingReads(small.ndb, () => small.prefetch(keys))).resolves.toBe(0);
+  });
+
   it('does nothing on an empty tree or for no keys', async () => {
     const empty = await IavlTree.open(db, { prefix: 's/k:empty/' });
     await expect(countingReads(empty.ndb, () => empty.prefetch([bytesOf('a', 4)]))).resolves.toBe(0);
@@ -123,6 +129,48 @@ describe('prefetching the paths of a block of writes', () => {
 });
 
 describe('a multi-store commit prefetches every store of a block', () => {
+  it('keeps the order of the writes across chunks and repeated store groups: the later write wins', async () => {
+    const db = await openDb();
+    try {
+      const v1 = await LegacyStore.open(db, { storeKeys: ['bank'] });
+      const key = bytesOf('contested', 16);
+      // Group 1 sets the key as its 281st write (past the first prefetch chunk); a later group of
+      // the same store sets it again.
+      const first = Array.from({ length: 300 }, (_, i) => ({ key: i === 280 ? key : bytesOf(`first ${i}`, 16), value: bytesOf(`first value ${i}`, 8), remove: false }));
+      const second = [{ key, value: utf8('second'), remove: false }];
+      const changeset: Changeset = { changes: [{ storeKey: 'bank', pairs: first }, { storeKey: 'bank', pairs: second }] };
+      await v1.multi.applyChangeset(changeset);
+      expect(await v1.multi.tree('bank').get(key)).toEqual(utf8('second'));
+
+      const reference = await IavlTree.open(await openDb(), { prefix: 'reference/' });
+      for (const pair of [...first, ...second]) await reference.set(pair.key, pair.value);
+      expect(toHex(await v1.multi.tree('bank').workingHash())).toBe(toHex(await reference.workingHash()));
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('a failing prefetch read fails the changeset like any read, and leaves the trees as committed', async () => {
+    const db = await openDb();
+    try {
+      const v1 = await LegacyStore.open(db, { storeKeys: ['bank'] });
+      await v1.commit(changesetFromPairs(1, [['bank', bytesOf('a', 8), bytesOf('1', 8)]]).changeset);
+      const tree = v1.multi.tree('bank');
+      const committed = toHex(await tree.workingHash());
+      const spy = jest.spyOn(tree, 'prefetch').mockRejectedValue(new Error('injected read fault'));
+      try {
+        await expect(v1.multi.applyChangeset(changesetFromPairs(2, [['bank', bytesOf('b', 8), bytesOf('2', 8)]]).changeset)).rejects.toThrow('injected read fault');
+      } finally {
+        spy.mockRestore();
+      }
+      expect(toHex(await tree.workingHash())).toBe(committed);
+      await v1.commit(changesetFromPairs(2, [['bank', bytesOf('b', 8), bytesOf('2', 8)]]).changeset);
+      expect(await v1.get('bank', bytesOf('b', 8))).toEqual(bytesOf('2', 8));
+    } finally {
+      await db.close();
+    }
+  });
+
   it('applies a cold block over three stores in a few reads per tree level, not one per node', async () => {
     const stores = ['acc', 'bank', 'staking'];
     const db = await openDb();

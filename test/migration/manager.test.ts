@@ -50,6 +50,27 @@ async function setup(height: number, extra: Partial<MigrationManagerOptions> = {
 const versionsOf = (events: MigrationEvent[], type: MigrationEvent['type']) =>
   events.filter((e) => e.type === type).map((e) => ('version' in e ? e.version : -1));
 
+/**
+ * A migration restored at 6 and catching up on version 7, where the host starts a block just as
+ * the SC's tree changes of version 7 are staged; resolves once the host is busy.
+ */
+async function hostBusyAfterScStaging() {
+  const busy$ = new BehaviorSubject(false);
+  const s = await setup(6, { busy$ });
+  const commits$ = new Subject<VersionedChangeset>();
+  const subscription = s.manager.start(6, commits$, NEVER).subscribe();
+  const writeChangeset = s.sc.writeChangeset.bind(s.sc);
+  const spy = jest.spyOn(s.sc, 'writeChangeset').mockImplementation(async (changeset) => {
+    await writeChangeset(changeset);
+    busy$.next(true);
+  });
+  const turn = () => new Promise((resolve) => setImmediate(resolve));
+  await firstValueFrom(s.manager.migratedVersion$.pipe(filter((v) => v === 6)));
+  commits$.next(await s.commitNext());
+  for (let i = 0; i < 10_000 && !busy$.value; i++) await turn();
+  return { s, busy$, spy, subscription, turn };
+}
+
 describe('MigrationManager', () => {
   it('restores, replays commits made during the restore, follows live ones and switches (behaviours 20, 23, 24, 29)', async () => {
     const s = await setup(20);
@@ -179,21 +200,8 @@ describe('MigrationManager', () => {
   });
 
   it('does not hash and write a catch-up step into the SC while busy$ is true, even after its tree changes', async () => {
-    const busy$ = new BehaviorSubject(false);
-    const s = await setup(6, { busy$ });
-    const commits$ = new Subject<VersionedChangeset>();
-    const subscription = s.manager.start(6, commits$, NEVER).subscribe();
-    const writeChangeset = s.sc.writeChangeset.bind(s.sc);
-    // The host starts a block just as the SC's tree changes of version 7 are done.
-    const spy = jest.spyOn(s.sc, 'writeChangeset').mockImplementation(async (changeset) => {
-      await writeChangeset(changeset);
-      busy$.next(true);
-    });
+    const { s, busy$, spy, subscription, turn } = await hostBusyAfterScStaging();
     try {
-      await firstValueFrom(s.manager.migratedVersion$.pipe(filter((v) => v === 6)));
-      commits$.next(await s.commitNext());
-      const turn = () => new Promise((resolve) => setImmediate(resolve));
-      for (let i = 0; i < 10_000 && !busy$.value; i++) await turn();
       expect(spy).toHaveBeenCalledTimes(1);
       for (let i = 0; i < 200; i++) await turn();
       expect(s.sc.latestVersion).toBe(6);
@@ -202,6 +210,25 @@ describe('MigrationManager', () => {
       await firstValueFrom(s.manager.migratedVersion$.pipe(filter((v) => v === 7)));
       expect(s.sc.latestVersion).toBe(7);
       expect(toHex(await s.sc.appHash(7))).toBe(toHex(await s.v1.appHash(7)));
+    } finally {
+      spy.mockRestore();
+      subscription.unsubscribe();
+      await s.close();
+    }
+  });
+
+  it('drops the staged SC changes of a catch-up step abandoned before its commit', async () => {
+    const { s, busy$, spy, subscription, turn } = await hostBusyAfterScStaging();
+    try {
+      const bank = s.sc.multi.tree('bank');
+      expect(toHex(await bank.workingHash())).not.toBe(toHex(await s.sc.storeRoot('bank', 6)));
+      subscription.unsubscribe();
+      await turn();
+      expect(toHex(await bank.workingHash())).toBe(toHex(await s.sc.storeRoot('bank', 6)));
+      // Nothing is committed later either, once the host is idle again.
+      busy$.next(false);
+      for (let i = 0; i < 50; i++) await turn();
+      expect(s.sc.latestVersion).toBe(6);
     } finally {
       spy.mockRestore();
       subscription.unsubscribe();

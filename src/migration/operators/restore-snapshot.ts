@@ -55,7 +55,8 @@ export interface RestoreSinks {
   /**
    * True while the host needs the event loop for itself (a root store while a block commits): no
    * batch starts being read (from a pull source) or written until it is false again, so the
-   * restore yields to the host between batches. Must emit its current value on subscribe (a `BehaviorSubject`); absent: never busy.
+   * restore yields to the host between batches. Must emit its current value on subscribe (a
+   * `BehaviorSubject`); absent: never busy.
    */
   readonly busy$?: Observable<boolean>;
 }
