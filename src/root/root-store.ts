@@ -270,14 +270,19 @@ export class RootStore {
       try {
         return await this.commitNow(input);
       } finally {
-        // Idle only once the caller has resumed: signalled here, the migration's next step would
-        // start synchronously inside this commit and delay its return.
-        this.idleSignalled = new Promise((resolve) =>
-          setImmediate(() => {
-            this.committing.next(false);
-            resolve();
-          }),
-        );
+        if (!this.committing.observed) {
+          // No migration listens (none runs, or it ended): nothing to defer.
+          this.committing.next(false);
+        } else {
+          // Idle only once the caller has resumed: signalled here, the migration's next step
+          // would start synchronously inside this commit and delay its return.
+          this.idleSignalled = new Promise((resolve) =>
+            setImmediate(() => {
+              this.committing.next(false);
+              resolve();
+            }),
+          );
+        }
       }
     });
     this.tail = run.catch(() => undefined);

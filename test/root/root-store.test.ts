@@ -207,6 +207,20 @@ describe('RootStore behaviour', () => {
     }
   });
 
+  it('without a migration listening, a commit ends idle at once (nothing is deferred)', async () => {
+    const e = await env();
+    let root: RootStore | undefined;
+    try {
+      await buildV1(e.v1db, 5, 3);
+      root = await RootStore.open({ v1: { db: e.v1db, storeKeys: STORES }, v2: { db: e.v2db }, migrate: false });
+      await root.commit(scenarioChangeset(6, 3, STORES));
+      expect(await firstValueFrom(root.migrationParts.busy$)).toBe(false);
+    } finally {
+      await root?.close();
+      await e.close();
+    }
+  });
+
   it('keeps migrating while the host commits back to back without ever yielding a turn', async () => {
     const e = await env();
     let root: RootStore | undefined;
