@@ -29,6 +29,9 @@ export interface CommitStoreOptions {
  * trees.
  */
 export class CommitStore {
+  /** Staging and commits in flight (see {@link settled}). */
+  private readonly underWay = new Set<Promise<unknown>>();
+
   private constructor(readonly multi: MultiTree) {}
 
   /** Opens (or creates) the SC in `db` under `prefix`. */
@@ -59,7 +62,22 @@ export class CommitStore {
 
   /** Stages a changeset in the working trees (validated as a whole before anything changes). */
   writeChangeset(changeset: Changeset): Promise<void> {
-    return this.multi.applyChangeset(changeset);
+    return this.track(this.multi.applyChangeset(changeset));
+  }
+
+  /**
+   * Resolves once every `writeChangeset` and `commit` called so far has settled, fulfilled or
+   * not: what a caller that abandoned one of them waits for before it touches the trees again.
+   */
+  async settled(): Promise<void> {
+    await Promise.allSettled([...this.underWay]);
+  }
+
+  private track<T>(promise: Promise<T>): Promise<T> {
+    this.underWay.add(promise);
+    const done = (): void => void this.underWay.delete(promise);
+    promise.then(done, done);
+    return promise;
   }
 
   /** Drops the staged changes: the working trees return to the latest committed version. */
@@ -72,7 +90,7 @@ export class CommitStore {
    * `extraOps` on the same database become durable in the same batch.
    */
   commit(version: number, extraOps: readonly WriteOp[] = []): Promise<CommitInfo> {
-    return this.multi.commit(version, extraOps);
+    return this.track(this.multi.commit(version, extraOps));
   }
 
   /** The database this store lives in. */

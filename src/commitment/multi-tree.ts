@@ -14,7 +14,7 @@ import { checkStoreNames } from './store-names.js';
  * Writes of one store whose tree paths are loaded together before they run (see
  * `IavlTree.prefetch`): a block's writes in a few reads per tree level instead of one read per
  * missing node. A chunk loads up to ~2 × tree height nodes a key (~10k for a tree of 2^20 keys),
- * which the default node cache keeps; `prefetch` skips a chunk a smaller cache could not keep.
+ * which the default node cache keeps; with a smaller cache the chunks are smaller.
  */
 const PREFETCH_KEYS = 256;
 
@@ -152,14 +152,20 @@ export class MultiTree {
       // The prefetch reads nodes the writes read anyway (the paths and their siblings), so its
       // read error is the changeset's, rolled back like any other.
       const prefetch = (tree: IavlTree, pairs: readonly KVPair[]): Promise<void> => tree.prefetch(pairs.map((pair) => pair.key));
+      // Chunks as large as the tree's node cache keeps what they load, up to PREFETCH_KEYS.
+      const chunkOf = (tree: IavlTree): number => Math.max(1, Math.min(PREFETCH_KEYS, tree.prefetchLimit));
       // The first chunk of every store is read side by side (the trees are independent); the
       // writes keep the changeset's order, as a later write to the same key must win.
-      const first = changeset.changes.map((group) => prefetch(this.tree(group.storeKey), group.pairs.slice(0, PREFETCH_KEYS)));
+      const first = changeset.changes.map((group) => {
+        const tree = this.tree(group.storeKey);
+        return prefetch(tree, group.pairs.slice(0, chunkOf(tree)));
+      });
       await Promise.all(first);
       for (const group of changeset.changes) {
         const tree = this.tree(group.storeKey);
-        for (let start = 0; start < group.pairs.length; start += PREFETCH_KEYS) {
-          const chunk = group.pairs.slice(start, start + PREFETCH_KEYS);
+        const size = chunkOf(tree);
+        for (let start = 0; start < group.pairs.length; start += size) {
+          const chunk = group.pairs.slice(start, start + size);
           if (start > 0) await prefetch(tree, chunk);
           for (const pair of chunk) {
             if (pair.remove) await tree.remove(pair.key);

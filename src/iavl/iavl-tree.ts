@@ -140,9 +140,13 @@ export class IavlTree {
    */
   prefetch(keys: readonly Uint8Array[]): Promise<void> {
     const root = this.root;
-    if (root === undefined || this.readOnlyReason !== undefined) return Promise.resolve();
-    if (keys.length * 2 * (root.height + 1) > this.ndb.cacheKeeps) return Promise.resolve();
+    if (root === undefined || this.readOnlyReason !== undefined || keys.length > this.prefetchLimit) return Promise.resolve();
     return prefetchPaths(this.ndb, root, keys);
+  }
+
+  /** The most keys {@link prefetch} takes at once with this tree's height and node cache. */
+  get prefetchLimit(): number {
+    return this.root === undefined ? 0 : Math.floor(this.ndb.cacheKeeps / (2 * (this.root.height + 1)));
   }
 
   /** Removes `key` from the working tree; returns the removed value, or `undefined` when absent. */

@@ -85,7 +85,7 @@ class NodeCache {
     this.generation = Math.max(0, Math.floor(capacity / 2));
   }
 
-  /** Entries added since any one of them is certain to be kept: one generation. */
+  /** About how many entries can be added before the first of them may be evicted: one generation. */
   get keeps(): number {
     return this.generation;
   }
@@ -132,7 +132,7 @@ export class NodeDb {
     this.cache = new NodeCache(cacheSize);
   }
 
-  /** How many nodes can be loaded in a row before the first of them may be evicted. */
+  /** About how many nodes can be loaded in a row before the first of them may be evicted. */
   get cacheKeeps(): number {
     return this.cache.keeps;
   }

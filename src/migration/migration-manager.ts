@@ -5,6 +5,7 @@ import {
   defaultIfEmpty,
   defer,
   distinctUntilChanged,
+  EMPTY,
   filter,
   finalize,
   firstValueFrom,
@@ -158,28 +159,21 @@ export class MigrationManager {
 
   /**
    * Stages a logged changeset in the SC and commits it. The hashing and write after the tree
-   * changes are a second slice of about the same size, which waits for the host too. Abandoned in
-   * between (unsubscribed, or the SS half failed), the staged changes are dropped once whatever
-   * was under way settled, so that a later run starts from the committed trees.
+   * changes are a second slice of about the same size, which waits for the host too. A step that
+   * was abandoned on this SC (unsubscribed, or its SS half failed; then retried by a new run) may
+   * still be under way, or may have left changes staged: each step first waits until the SC's
+   * earlier calls settled, then starts from its committed trees.
    */
   private applyToSc(sc: CommitStore, entry: VersionedChangeset): Observable<unknown> {
     const v = entry.version;
-    const underWay: Promise<unknown>[] = [];
-    let committed = false;
-    return concat(
-      defer(() => tracked(underWay, sc.writeChangeset(entry.changeset))),
-      whenIdle(this.options.busy$),
-      defer(() => tracked(underWay, sc.commit(v))).pipe(tap(() => (committed = true))),
-    ).pipe(
-      finalize(() => {
-        if (committed || underWay.length === 0) return;
-        void Promise.allSettled(underWay).then(() => {
-          if (sc.latestVersion < v) sc.rollback();
-        });
+    return from(sc.settled()).pipe(
+      concatMap(() => {
+        if (sc.latestVersion >= v) return EMPTY;
+        sc.rollback();
+        return concat(defer(() => sc.writeChangeset(entry.changeset)), whenIdle(this.options.busy$), defer(() => sc.commit(v)));
       }),
     );
   }
-
 
   /**
    * Inspects the v2 targets before a (re)start at `height`: a finished restore is resumed at the
@@ -364,10 +358,4 @@ export class MigrationManager {
     this.options.snapshots.endMigration(null);
     this.migrated.complete();
   }
-}
-
-/** `promise` as an Observable, remembered in `underWay` so an abandoned step can wait for it. */
-function tracked<T>(underWay: Promise<unknown>[], promise: Promise<T>): Observable<T> {
-  underWay.push(promise);
-  return from(promise);
 }

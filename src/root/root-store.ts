@@ -259,7 +259,8 @@ export class RootStore {
    * version is not latest + 1 is `ERR_VERSION_MISMATCH` ("commit version mismatch"). A running
    * migration pauses while a commit runs and resumes on the event loop's next turn after it
    * returned (`setImmediate`); a commit issued before that turn waits for it, so the migration
-   * keeps making progress between blocks committed back to back.
+   * keeps making progress between blocks committed back to back. (So a test that fakes
+   * `setImmediate` must let it run while a migration runs.)
    */
   commit(input: Changeset | VersionedChangeset): Promise<Uint8Array> {
     const run = this.tail.then(async () => {

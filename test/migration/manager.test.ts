@@ -187,8 +187,10 @@ describe('MigrationManager', () => {
       // Logged (durable) while busy, but not applied until the host is idle.
       for (let i = 0; i < 10_000 && !events.some((e) => e.type === 'logged'); i++) await turn();
       expect(versionsOf(events, 'logged')).toEqual([7]);
-      for (let i = 0; i < 200; i++) await turn();
+      // The catch-up reads entry 7 from the log, then waits for the host (however long it waits).
+      for (let i = 0; i < 10_000 && !busy$.observed; i++) await turn();
       expect(busy$.observed).toBe(true);
+      for (let i = 0; i < 200; i++) await turn();
       expect(s.manager.migratedVersion).toBe(6);
       busy$.next(false);
       await firstValueFrom(s.manager.migratedVersion$.pipe(filter((v) => v === 7)));
@@ -217,21 +219,65 @@ describe('MigrationManager', () => {
     }
   });
 
-  it('drops the staged SC changes of a catch-up step abandoned before its commit', async () => {
+  it('an abandoned catch-up step commits nothing, and the next run starts from the committed SC', async () => {
     const { s, busy$, spy, subscription, turn } = await hostBusyAfterScStaging();
     try {
       const bank = s.sc.multi.tree('bank');
       expect(toHex(await bank.workingHash())).not.toBe(toHex(await s.sc.storeRoot('bank', 6)));
       subscription.unsubscribe();
-      await turn();
-      expect(toHex(await bank.workingHash())).toBe(toHex(await s.sc.storeRoot('bank', 6)));
-      // Nothing is committed later either, once the host is idle again.
       busy$.next(false);
       for (let i = 0; i < 50; i++) await turn();
       expect(s.sc.latestVersion).toBe(6);
+      // A second run applies version 7 from the log onto the committed trees, not onto the staged ones.
+      spy.mockRestore();
+      const again = s.manager.start(6, NEVER, NEVER).subscribe();
+      try {
+        await firstValueFrom(s.manager.migratedVersion$.pipe(filter((v) => v === 7)));
+        expect(toHex(await s.sc.appHash(7))).toBe(toHex(await s.v1.appHash(7)));
+      } finally {
+        again.unsubscribe();
+      }
     } finally {
       spy.mockRestore();
       subscription.unsubscribe();
+      await s.close();
+    }
+  });
+
+  it('a retried run waits for an abandoned SC step still under way before it stages the same version', async () => {
+    const busy$ = new BehaviorSubject(false);
+    const s = await setup(6, { busy$ });
+    await s.manager.migrate(6);
+    const entry = await s.commitNext();
+    await s.manager.log.append(entry);
+    const applyChangeset = s.sc.multi.applyChangeset.bind(s.sc.multi);
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    // The first run's staging of version 7 is slow: it settles only after the retry started.
+    const spy = jest.spyOn(s.sc.multi, 'applyChangeset').mockImplementationOnce(async (changeset) => {
+      await gate;
+      await applyChangeset(changeset);
+    });
+    const turn = () => new Promise((resolve) => setImmediate(resolve));
+    try {
+      const first = s.manager.start(6, NEVER, NEVER).subscribe({ error: () => undefined });
+      for (let i = 0; i < 10_000 && spy.mock.calls.length === 0; i++) await turn();
+      expect(spy).toHaveBeenCalledTimes(1);
+      first.unsubscribe();
+      const retry = s.manager.start(6, NEVER, NEVER).subscribe();
+      try {
+        for (let i = 0; i < 2_000 && spy.mock.calls.length < 2; i++) await turn();
+        // The retry has not staged anything while the abandoned staging is under way.
+        expect(spy).toHaveBeenCalledTimes(1);
+        release();
+        await firstValueFrom(s.manager.migratedVersion$.pipe(filter((v) => v === 7)));
+        expect(toHex(await s.sc.appHash(7))).toBe(toHex(await s.v1.appHash(7)));
+      } finally {
+        retry.unsubscribe();
+      }
+    } finally {
+      release();
+      spy.mockRestore();
       await s.close();
     }
   });

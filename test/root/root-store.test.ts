@@ -221,7 +221,7 @@ describe('RootStore behaviour', () => {
     }
   });
 
-  it('keeps migrating while the host commits back to back without ever yielding a turn', async () => {
+  it('keeps migrating while the host commits back to back, never told idle inside a commit', async () => {
     const e = await env();
     let root: RootStore | undefined;
     try {
@@ -232,10 +232,25 @@ describe('RootStore behaviour', () => {
       const subscription = store.events$.subscribe((event) => {
         if (event.type === 'applied') applied.push(event.version);
       });
+      // The migration must never be told "idle" while a commit runs: from its "busy" until it
+      // returned (before its "busy", the commit may wait for the previous commit's idle turn).
+      let committing = false;
+      let started = false;
+      let idleDuringCommit = 0;
+      const busy = store.migrationParts.busy$.subscribe((b) => {
+        if (b && committing) started = true;
+        if (!b && started) idleDuringCommit++;
+      });
       // About 150 restore batches of 16 items, one per gap between two commits, then the
       // catch-up: every gap lets a step run, so the migration advances while the blocks keep coming.
       let v = 20;
-      while (applied.length < 20 && v < 1_000) await store.commit(scenarioChangeset(++v, 3, STORES));
+      while (applied.length < 20 && v < 1_000) {
+        committing = true;
+        await store.commit(scenarioChangeset(++v, 3, STORES));
+        committing = started = false;
+      }
+      busy.unsubscribe();
+      expect(idleDuringCommit).toBe(0);
       expect(applied.slice(0, 20)).toEqual(Array.from({ length: 20 }, (_, i) => 21 + i));
       // Given block time, it catches up and switches.
       while (store.phase === 'migrating' && v < 2_000) {
