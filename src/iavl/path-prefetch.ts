@@ -20,8 +20,8 @@ interface Descent {
  * the path, anything the cache evicted), so a cache too small to keep the nodes costs speed, never
  * correctness.
  */
-export async function prefetchPaths(ndb: NodeDb, root: Node | undefined, keys: readonly Uint8Array[]): Promise<void> {
-  if (root === undefined || keys.length === 0) return;
+export async function prefetchPaths(ndb: NodeDb, root: Node, keys: readonly Uint8Array[]): Promise<void> {
+  if (keys.length === 0) return;
   // Nodes this call loaded: a small cache may evict them before the next level needs them.
   const loaded = new Map<number | string, Node>();
   const child = (node: Node, side: 'left' | 'right'): Node | undefined => {

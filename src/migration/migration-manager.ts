@@ -135,7 +135,8 @@ export class MigrationManager {
 
   /**
    * Applies one logged changeset to SC and SS. Each target is checked first: a version it already
-   * holds (the other target's write was interrupted by a crash) is skipped, never applied twice.
+   * holds (the other target's write was interrupted by a crash) is skipped, never applied twice;
+   * the SC's check waits for its earlier calls to settle (see `applyToSc`).
    */
   private apply(entry: VersionedChangeset): Observable<unknown> {
     const { sc, ss, busy$ } = this.options;
@@ -146,7 +147,7 @@ export class MigrationManager {
       whenIdle(busy$),
       defer(() =>
         forkJoin([
-          sc && sc.latestVersion < v ? this.applyToSc(sc, entry).pipe(defaultIfEmpty(undefined), last()) : of(undefined),
+          sc ? this.applyToSc(sc, entry).pipe(defaultIfEmpty(undefined), last()) : of(undefined),
           ss.latestVersion < v ? from(ss.applyChangeset(v, entry.changeset)) : of(undefined),
         ]),
       ),
