@@ -41,20 +41,31 @@ async function apply(tree: IavlTree, writes: readonly Write[]): Promise<void> {
   }
 }
 
-/** Runs `fn` and counts the batched node reads (database round trips) of `ndb`. */
-async function countingReads(ndb: NodeDb, fn: () => Promise<void>): Promise<number> {
-  const ns = ndb.ns;
-  const original = ns.getManyPrefixed.bind(ns);
+/** Runs `fn` and counts the batched node reads (database round trips) of the trees of `ndbs`. */
+async function countingReads(ndbs: NodeDb | readonly NodeDb[], fn: () => Promise<unknown>): Promise<number> {
   let reads = 0;
-  const spy = jest.spyOn(ns, 'getManyPrefixed').mockImplementation((keys) => {
-    reads++;
-    return original(keys);
+  const spies = (Array.isArray(ndbs) ? ndbs : [ndbs as NodeDb]).map((ndb) => {
+    const original = ndb.ns.getManyPrefixed.bind(ndb.ns);
+    return jest.spyOn(ndb.ns, 'getManyPrefixed').mockImplementation((keys) => {
+      reads++;
+      return original(keys);
+    });
   });
   try {
     await fn();
     return reads;
   } finally {
-    spy.mockRestore();
+    for (const spy of spies) spy.mockRestore();
+  }
+}
+
+/** A store/v1 of `versions` commits of `keysPerVersion` keys spread over `stores`. */
+async function storeWithHistory(db: LevelDb, stores: readonly string[], versions: number, keysPerVersion: number): Promise<void> {
+  const v1 = await LegacyStore.open(db, { storeKeys: [...stores] });
+  for (let v = 0; v < versions; v++) {
+    const entries: ChangesetEntry[] = [];
+    for (let i = 0; i < keysPerVersion; i++) entries.push([stores[i % stores.length]!, bytesOf(`key ${v}/${i}`, 16), bytesOf(`value ${v}/${i}`, 8)]);
+    await v1.commit(changesetFromPairs(v1.latestVersion + 1, entries).changeset);
   }
 }
 
@@ -174,12 +185,7 @@ describe('a multi-store commit prefetches every store of a block', () => {
   it('with a smaller node cache, prefetches in smaller chunks rather than not at all', async () => {
     const db = await openDb();
     try {
-      const v1 = await LegacyStore.open(db, { storeKeys: ['bank'] });
-      for (let v = 0; v < 4; v++) {
-        const entries: ChangesetEntry[] = [];
-        for (let i = 0; i < 2_000; i++) entries.push(['bank', bytesOf(`key ${v}/${i}`, 16), bytesOf(`value ${v}/${i}`, 8)]);
-        await v1.commit(changesetFromPairs(v1.latestVersion + 1, entries).changeset);
-      }
+      await storeWithHistory(db, ['bank'], 4, 2_000);
       // Keeps 2,000 nodes: ~71 keys a chunk on this tree of height ~13.
       const reopened = await LegacyStore.open(db, { storeKeys: ['bank'], cacheSize: 4_000 });
       const tree = reopened.multi.tree('bank');
@@ -201,29 +207,12 @@ describe('a multi-store commit prefetches every store of a block', () => {
     const stores = ['acc', 'bank', 'staking'];
     const db = await openDb();
     try {
-      const v1 = await LegacyStore.open(db, { storeKeys: stores });
-      for (let v = 0; v < 6; v++) {
-        const entries: ChangesetEntry[] = [];
-        for (let i = 0; i < 1_500; i++) entries.push([stores[i % 3]!, bytesOf(`key ${v}/${i}`, 16), bytesOf(`value ${v}/${i}`, 8)]);
-        await v1.commit(changesetFromPairs(v1.latestVersion + 1, entries).changeset);
-      }
+      await storeWithHistory(db, stores, 6, 1_500);
       const reopened = await LegacyStore.open(db, { storeKeys: stores });
       const block: ChangesetEntry[] = [];
       for (let i = 0; i < 150; i++) block.push([stores[i % 3]!, bytesOf(`key ${i % 6}/${i * 7}`, 16), bytesOf(`changed ${i}`, 8)]);
       const ndbs = stores.map((store) => reopened.multi.tree(store).ndb);
-      let reads = 0;
-      const spies = ndbs.map((ndb) => {
-        const original = ndb.ns.getManyPrefixed.bind(ndb.ns);
-        return jest.spyOn(ndb.ns, 'getManyPrefixed').mockImplementation((keys) => {
-          reads++;
-          return original(keys);
-        });
-      });
-      try {
-        await reopened.multi.applyChangeset(changesetFromPairs(reopened.latestVersion + 1, block).changeset);
-      } finally {
-        for (const spy of spies) spy.mockRestore();
-      }
+      const reads = await countingReads(ndbs, () => reopened.multi.applyChangeset(changesetFromPairs(reopened.latestVersion + 1, block).changeset));
       const heights = await Promise.all(stores.map(async (store) => (await reopened.multi.tree(store).getImmutable()).root!.height));
       // One read per level and store for the paths, plus a few for rotations: far below the 150
       // writes × ~11 levels a node-by-node descent reads.

@@ -6,7 +6,7 @@ import { changesetFromPairs, type Changeset } from '../../src/core/changeset.js'
 import { commitInfoHash } from '../../src/commitment/commit-info.js';
 import { openDb, type LevelDb } from '../../src/db/level-db.js';
 import { LegacyStore } from '../../src/v1/legacy-store.js';
-import { RootStore, type RootStoreEvent } from '../../src/root/root-store.js';
+import { RootStore, type RootStoreEvent, type RootStoreOptions } from '../../src/root/root-store.js';
 import { prng, scenarioChangeset } from '../support/changesets.js';
 import { blockTime, tempDir } from '../support/db.js';
 import { errorOf } from '../support/errors.js';
@@ -39,6 +39,20 @@ async function env(): Promise<Env> {
 async function buildV1(db: LevelDb, versions: number, keys: number): Promise<void> {
   const v1 = await LegacyStore.open(db, { storeKeys: STORES });
   for (let v = 1; v <= versions; v++) await v1.commit(scenarioChangeset(v, keys, STORES).changeset);
+}
+
+/** Runs `test` on a root store over a fresh store/v1 of `versions` × `keys` keys, then closes both. */
+async function withRootStore(versions: number, keys: number, options: Omit<RootStoreOptions, 'v1' | 'v2'>, test: (root: RootStore) => Promise<void>): Promise<void> {
+  const e = await env();
+  let root: RootStore | undefined;
+  try {
+    await buildV1(e.v1db, versions, keys);
+    root = await RootStore.open({ v1: { db: e.v1db, storeKeys: STORES }, v2: { db: e.v2db }, ...options });
+    await test(root);
+  } finally {
+    await root?.close();
+    await e.close();
+  }
 }
 
 function verifyQueryProof(result: Awaited<ReturnType<RootStore['query']>>, store: string, key: Uint8Array, appHash: Uint8Array): void {
@@ -180,13 +194,9 @@ describe('RootStore behaviour', () => {
     }
   });
 
-  it('tells the migration the host is idle only after the committing caller resumed, and between queued commits too', async () => {
-    const e = await env();
-    const busy: boolean[] = [];
-    let root: RootStore | undefined;
-    try {
-      await buildV1(e.v1db, 10, 3);
-      root = await RootStore.open({ v1: { db: e.v1db, storeKeys: STORES }, v2: { db: e.v2db }, migrate: true, batchSize: 32 });
+  it('tells the migration the host is idle only after the committing caller resumed, and between queued commits too', () =>
+    withRootStore(10, 3, { migrate: true, batchSize: 32 }, async (root) => {
+      const busy: boolean[] = [];
       const subscription = root.migrationParts.busy$.subscribe((b) => busy.push(b));
       const turn = () => new Promise((resolve) => setImmediate(resolve));
       await root.commit(scenarioChangeset(11, 3, STORES));
@@ -201,35 +211,18 @@ describe('RootStore behaviour', () => {
       await turn();
       expect(busy).toEqual([true, false, true, false]);
       subscription.unsubscribe();
-    } finally {
-      await root?.close();
-      await e.close();
-    }
-  });
+    }));
 
-  it('without a migration listening, a commit ends idle at once (nothing is deferred)', async () => {
-    const e = await env();
-    let root: RootStore | undefined;
-    try {
-      await buildV1(e.v1db, 5, 3);
-      root = await RootStore.open({ v1: { db: e.v1db, storeKeys: STORES }, v2: { db: e.v2db }, migrate: false });
+  it('without a migration listening, a commit ends idle at once (nothing is deferred)', () =>
+    withRootStore(5, 3, { migrate: false }, async (root) => {
       await root.commit(scenarioChangeset(6, 3, STORES));
       expect(await firstValueFrom(root.migrationParts.busy$)).toBe(false);
-    } finally {
-      await root?.close();
-      await e.close();
-    }
-  });
+    }));
 
-  it('keeps migrating while the host commits back to back, never told idle inside a commit', async () => {
-    const e = await env();
-    let root: RootStore | undefined;
-    try {
-      await buildV1(e.v1db, 20, 20);
-      root = await RootStore.open({ v1: { db: e.v1db, storeKeys: STORES }, v2: { db: e.v2db }, migrate: true, batchSize: 16 });
-      const store = root;
+  it('keeps migrating while the host commits back to back, never told idle inside a commit', () =>
+    withRootStore(20, 20, { migrate: true, batchSize: 16 }, async (root) => {
       const applied: number[] = [];
-      const subscription = store.events$.subscribe((event) => {
+      const subscription = root.events$.subscribe((event) => {
         if (event.type === 'applied') applied.push(event.version);
       });
       // The migration must never be told "idle" while a commit runs: from its "busy" until it
@@ -237,7 +230,7 @@ describe('RootStore behaviour', () => {
       let committing = false;
       let started = false;
       let idleDuringCommit = 0;
-      const busy = store.migrationParts.busy$.subscribe((b) => {
+      const busy = root.migrationParts.busy$.subscribe((b) => {
         if (b && committing) started = true;
         if (!b && started) idleDuringCommit++;
       });
@@ -246,24 +239,20 @@ describe('RootStore behaviour', () => {
       let v = 20;
       while (applied.length < 20 && v < 1_000) {
         committing = true;
-        await store.commit(scenarioChangeset(++v, 3, STORES));
+        await root.commit(scenarioChangeset(++v, 3, STORES));
         committing = started = false;
       }
       busy.unsubscribe();
       expect(idleDuringCommit).toBe(0);
       expect(applied.slice(0, 20)).toEqual(Array.from({ length: 20 }, (_, i) => 21 + i));
       // Given block time, it catches up and switches.
-      while (store.phase === 'migrating' && v < 2_000) {
-        await store.commit(scenarioChangeset(++v, 3, STORES));
-        await blockTime(store);
+      while (root.phase === 'migrating' && v < 2_000) {
+        await root.commit(scenarioChangeset(++v, 3, STORES));
+        await blockTime(root);
       }
-      expect(store.phase).toBe('switched');
+      expect(root.phase).toBe('switched');
       subscription.unsubscribe();
-    } finally {
-      await root?.close();
-      await e.close();
-    }
-  });
+    }));
 
   it('starts the migration exactly once, refuses upgrades while migrating, and checks the commit version', async () => {
     const e = await env();
