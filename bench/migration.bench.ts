@@ -8,8 +8,11 @@
  *                    copied the same way: context, not a target;
  *   (a") output copy — every entry a migration writes (SC nodes, SS pairs), written once
  *                    beforehand (untimed) by a migration into a LevelDB of its own and compacted,
- *                    copied the same way: an estimate of what writing store/v2 costs at least,
- *                    whatever computes it (rates are migrated keys/s, 3 entries a key);
+ *                    copied the same way (rates are migrated keys/s, 3 entries a key): context;
+ *   (e) tree walk  — the read side of a migration alone: the snapshot of height H read through
+ *                    (every store's tree walked, 2N − 1 nodes) and dropped, nothing written;
+ *   (f) output write — the write side alone: the entries of (a"), loaded into memory beforehand
+ *                    (untimed), batch-written into a fresh LevelDB, nothing read or computed;
  *   (b) SC + SS    — MigrationManager.migrate(H): snapshot → SC import + SS restore + verify;
  *   (c) SS only    — the same without an SC;
  *   (d) async loop — the (b) restore hand-written as a plain async loop without RxJS, reading
@@ -19,9 +22,9 @@
  * (b) and (d) run next to each other in alternating order, so neither is favoured, and more often
  * than the rest (`--pairs`). Ratios: (b)/(a) keys/s (target ≥ 0.5), time (b)/(d) as the median over
  * double pairs (see `balanced`; target ≤ 1.05), also as
- * process CPU time (less sensitive to other load on a shared machine); (a")/(a) estimates the most any
- * migration writing SC + SS can reach against (a), and (b)/(a") is how close (b) comes to it. Peak
- * RSS per phase.
+ * process CPU time (less sensitive to other load on a shared machine). (e)/(a) and (f)/(a) are what
+ * the two halves every migration must do reach on target 1 each on its own; (b) cannot be faster
+ * than the slower of them, and on one JavaScript thread it pays for both. Peak RSS per phase.
  * Writes bench/results/migration.json.
  *
  *   node .bench-build/bench/migration.bench.js [--keys 100000,1000000] [--repeats 4] [--pairs 6]
@@ -123,6 +126,85 @@ async function rawCopy(source: LevelDb, target: LevelDb): Promise<number> {
   return entries;
 }
 
+/** (e) The read side alone: every item of the snapshot of `height`, read and dropped. */
+async function walkTrees(v1: LegacyStore, height: number): Promise<number> {
+  const reader = await v1.snapshotReader(height);
+  let items = 0;
+  try {
+    for (;;) {
+      const batch = await reader.read(BATCH);
+      if (batch.length === 0) break;
+      items += batch.length;
+    }
+  } finally {
+    await reader.close();
+  }
+  return items;
+}
+
+/**
+ * Entries packed into a few large chunks, each batch's bounds beside them. (f) writes from these:
+ * millions of small buffers held at once would grow the allocator's heap for good, and every
+ * variant after the first (f) would then run in a larger process.
+ */
+interface PackedEntries {
+  readonly chunks: Uint8Array[];
+  /** Per batch: its chunk, where it starts there, and every key's and value's end. */
+  readonly batches: { readonly chunk: number; readonly start: number; readonly ends: Uint32Array }[];
+}
+
+/** Chunks of this size are mapped, not taken from the allocator's heap, and unmapped when freed. */
+const PACK_CHUNK = 64 * 2 ** 20;
+
+/** Every entry of `source`, in the batches `nextv` returns, packed: what (f) writes. */
+async function loadEntries(source: LevelDb): Promise<PackedEntries> {
+  const packed: PackedEntries = { chunks: [new Uint8Array(PACK_CHUNK)], batches: [] };
+  let offset = 0;
+  const iterator = source.iterator();
+  try {
+    for (;;) {
+      const batch = (await iterator.nextv(BATCH)) as [Uint8Array, Uint8Array][];
+      if (batch.length === 0) break;
+      let size = 0;
+      for (const [key, value] of batch) size += key.length + value.length;
+      if (offset + size > PACK_CHUNK) {
+        packed.chunks.push(new Uint8Array(Math.max(PACK_CHUNK, size)));
+        offset = 0;
+      }
+      const chunk = packed.chunks[packed.chunks.length - 1]!;
+      const ends = new Uint32Array(2 * batch.length);
+      const start = offset;
+      batch.forEach(([key, value], i) => {
+        chunk.set(key, offset);
+        ends[2 * i] = offset += key.length;
+        chunk.set(value, offset);
+        ends[2 * i + 1] = offset += value.length;
+      });
+      packed.batches.push({ chunk: packed.chunks.length - 1, start, ends });
+    }
+  } finally {
+    await iterator.close();
+  }
+  return packed;
+}
+
+/** (f) The write side alone: the packed entries written batch by batch as (a) writes, nothing read. */
+async function writeEntries(packed: PackedEntries, target: LevelDb): Promise<number> {
+  let entries = 0;
+  for (const { chunk, start, ends } of packed.batches) {
+    const bytes = packed.chunks[chunk]!;
+    const write = target.batch();
+    let at = start;
+    for (let i = 0; i < ends.length; i += 2) {
+      write.put(bytes.subarray(at, ends[i]), bytes.subarray(ends[i], ends[i + 1]));
+      at = ends[i + 1]!;
+    }
+    await write.write();
+    entries += ends.length / 2;
+  }
+  return entries;
+}
+
 /** (b)/(c) The library's migration. */
 async function migrate(v1: LegacyStore, db: LevelDb, height: number, withSc: boolean): Promise<number> {
   const sc = withSc ? await CommitStore.open(db, { storeKeys: STORES, prefix: 'sc/' }) : null;
@@ -176,10 +258,18 @@ interface Row {
   /** Entries a migration writes (SC nodes, SS pairs and bookkeeping), which (a") copies. */
   outEntries: number;
   outCopyKeysPerSec: number;
-  /** (a")/(a) in keys/s: the most any migration that writes SC + SS could reach on target 1. */
+  /** (a")/(a) in keys/s. */
   outCopyVsRaw: number;
-  /** (b)/(a") in keys/s: how much of that the library reaches. */
+  /** (b)/(a") in keys/s. */
   migrationVsOutCopy: number;
+  /** Snapshot items (e) reads: store items and 2N − 1 tree nodes. */
+  walkItems: number;
+  walkKeysPerSec: number;
+  /** (e)/(a) in keys/s: the read side of any migration alone, against target 1. */
+  walkVsRaw: number;
+  outWriteKeysPerSec: number;
+  /** (f)/(a) in keys/s: the write side of any migration alone, against target 1. */
+  outWriteVsRaw: number;
   scSsKeysPerSec: number;
   ssOnlyKeysPerSec: number;
   asyncLoopKeysPerSec: number;
@@ -194,7 +284,7 @@ interface Row {
   peakRssMB: Record<Variant | 'build', number>;
 }
 
-type Variant = 'raw' | 'dbCopy' | 'outCopy' | 'scSs' | 'ssOnly' | 'asyncLoop';
+type Variant = 'raw' | 'dbCopy' | 'outCopy' | 'walk' | 'outWrite' | 'scSs' | 'ssOnly' | 'asyncLoop';
 
 /**
  * Per double pair — (b) first, then (d) first — the geometric mean of its two ratios, in which a
@@ -247,13 +337,21 @@ export async function main(argv: readonly string[], defaultSizes: readonly numbe
       await (outDb as unknown as { compactRange(start: Uint8Array, end: Uint8Array): Promise<void> }).compactRange(Uint8Array.of(0), new Uint8Array(64).fill(0xff));
       let dbEntries = 0;
       let outEntries = 0;
-      const peaks: Record<Variant | 'build', number> = { build: rss.reset(), raw: 0, dbCopy: 0, outCopy: 0, scSs: 0, ssOnly: 0, asyncLoop: 0 };
-      const times: Record<Variant, number[]> = { raw: [], dbCopy: [], outCopy: [], scSs: [], ssOnly: [], asyncLoop: [] };
-      const cpu: Record<Variant, number[]> = { raw: [], dbCopy: [], outCopy: [], scSs: [], ssOnly: [], asyncLoop: [] };
+      let walkItems = 0;
+      let outWritten = 0;
+      // Loaded untimed right before (f), which must not pay for reading what it writes, and
+      // dropped after it.
+      let outBatches: PackedEntries = { chunks: [], batches: [] };
+      const peaks: Record<Variant | 'build', number> = { build: rss.reset(), raw: 0, dbCopy: 0, outCopy: 0, walk: 0, outWrite: 0, scSs: 0, ssOnly: 0, asyncLoop: 0 };
+      const none = (): Record<Variant, number[]> => ({ raw: [], dbCopy: [], outCopy: [], walk: [], outWrite: [], scSs: [], ssOnly: [], asyncLoop: [] });
+      const times = none();
+      const cpu = none();
       const run: Record<Variant, (db: LevelDb) => Promise<unknown>> = {
         raw: (db) => rawCopy(leafDb, db),
         dbCopy: async (db) => (dbEntries = await rawCopy(v1db, db)),
         outCopy: async (db) => (outEntries = await rawCopy(outDb, db)),
+        walk: async () => (walkItems = await walkTrees(v1, height)),
+        outWrite: async (db) => (outWritten = await writeEntries(outBatches, db)),
         scSs: (db) => migrate(v1, db, height, true),
         ssOnly: (db) => migrate(v1, db, height, false),
         asyncLoop: (db) => asyncLoop(v1, db, height),
@@ -265,8 +363,9 @@ export async function main(argv: readonly string[], defaultSizes: readonly numbe
         // `repeats` are target 2's extra pairs only: its ratio is a few percent, which one disturbed
         // pair out of two moves across the threshold.
         const pair: Variant[] = r % 2 === 0 ? ['scSs', 'asyncLoop'] : ['asyncLoop', 'scSs'];
-        const order: Variant[] = r < repeats ? ['raw', 'ssOnly', ...pair, 'outCopy', 'dbCopy'] : pair;
+        const order: Variant[] = r < repeats ? ['raw', 'walk', 'ssOnly', ...pair, 'outWrite', 'outCopy', 'dbCopy'] : pair;
         for (const variant of order) {
+          if (variant === 'outWrite') outBatches = await loadEntries(outDb);
           // Each variant starts from a collected heap: garbage left by the previous one is not its cost.
           (globalThis as { gc?: () => void }).gc?.();
           const [t, c] = [nowMs(), cpuMs()];
@@ -274,9 +373,12 @@ export async function main(argv: readonly string[], defaultSizes: readonly numbe
           times[variant].push(nowMs() - t);
           cpu[variant].push(cpuMs() - c);
           peaks[variant] = Math.max(peaks[variant], rss.reset());
+          outBatches = { chunks: [], batches: [] };
         }
         progress(`  run ${r + 1}: ${order.map((v) => `${v} ${fmt(times[v].at(-1)!)} ms (cpu ${fmt(cpu[v].at(-1)!)})`).join(', ')}`);
       }
+      // (f) must have written exactly what (a") copied.
+      if (outWritten !== outEntries) throw new Error(`output write wrote ${outWritten} entries, the output has ${outEntries}`);
       await leafDb.close();
       await outDb.close();
       await v1db.close();
@@ -298,6 +400,11 @@ export async function main(argv: readonly string[], defaultSizes: readonly numbe
         outCopyKeysPerSec: perSec(times.outCopy),
         outCopyVsRaw: median(times.raw) / median(times.outCopy),
         migrationVsOutCopy: median(times.outCopy) / median(full('scSs')),
+        walkItems,
+        walkKeysPerSec: perSec(times.walk),
+        walkVsRaw: median(times.raw) / median(times.walk),
+        outWriteKeysPerSec: perSec(times.outWrite),
+        outWriteVsRaw: median(times.raw) / median(times.outWrite),
         scSsKeysPerSec: perSec(full('scSs')),
         ssOnlyKeysPerSec: perSec(times.ssOnly),
         asyncLoopKeysPerSec: perSec(full('asyncLoop')),
@@ -320,12 +427,16 @@ export async function main(argv: readonly string[], defaultSizes: readonly numbe
       'raw leaf copy keys/s',
       'db copy keys/s',
       'output copy keys/s',
+      'tree walk keys/s',
+      'output write keys/s',
       'SC+SS keys/s',
       'SS-only keys/s',
       'async loop keys/s',
       'SC+SS / raw',
       'output copy / raw',
       'SC+SS / output copy',
+      'tree walk / raw',
+      'output write / raw',
       'RxJS / loop (time)',
       '(cpu)',
       'peak RSS SC+SS',
@@ -335,12 +446,16 @@ export async function main(argv: readonly string[], defaultSizes: readonly numbe
       fmt(r.rawKeysPerSec),
       fmt(r.dbCopyKeysPerSec),
       fmt(r.outCopyKeysPerSec),
+      fmt(r.walkKeysPerSec),
+      fmt(r.outWriteKeysPerSec),
       fmt(r.scSsKeysPerSec),
       fmt(r.ssOnlyKeysPerSec),
       fmt(r.asyncLoopKeysPerSec),
       fmt(r.migrationVsRaw, 2),
       fmt(r.outCopyVsRaw, 2),
       fmt(r.migrationVsOutCopy, 2),
+      fmt(r.walkVsRaw, 2),
+      fmt(r.outWriteVsRaw, 2),
       fmt(r.rxjsVsAsyncLoop, 3),
       fmt(r.rxjsVsAsyncLoopCpu, 3),
       fmtMB(r.peakRssMB.scSs * 2 ** 20),
