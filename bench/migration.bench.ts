@@ -281,6 +281,8 @@ interface Row {
   /** Time (b)/(d) of each pair, in run order. */
   rxjsPairs: number[];
   times: Record<Variant, number[]>;
+  /** Process CPU time of every run of every variant (all threads: LevelDB's and the thread pool's too). */
+  cpuMs: Record<Variant, number[]>;
   peakRssMB: Record<Variant | 'build', number>;
 }
 
@@ -413,6 +415,7 @@ export async function main(argv: readonly string[], defaultSizes: readonly numbe
         rxjsVsAsyncLoopCpu: median(balanced(perPair(cpu))),
         rxjsPairs,
         times,
+        cpuMs: cpu,
         peakRssMB: Object.fromEntries(Object.entries(peaks).map(([k, v]) => [k, v / 2 ** 20])) as Row['peakRssMB'],
       });
     }
