@@ -10,7 +10,7 @@
  *                    beforehand (untimed) by a migration into a LevelDB of its own and compacted,
  *                    copied the same way (rates are migrated keys/s, 3 entries a key): context;
  *   (e) tree walk  — the read side of a migration alone: the snapshot of height H read through
- *                    (every store's tree walked, 2N − 1 nodes) and dropped, nothing written;
+ *                    (every store's tree walked, 2N − 3 nodes in 3 stores) and dropped;
  *   (f) output write — the write side alone: the entries of (a"), loaded into memory beforehand
  *                    (untimed), batch-written into a fresh LevelDB, nothing read or computed;
  *   (b) SC + SS    — MigrationManager.migrate(H): snapshot → SC import + SS restore + verify;
@@ -23,8 +23,9 @@
  * than the rest (`--pairs`). Ratios: (b)/(a) keys/s (target ≥ 0.5), time (b)/(d) as the median over
  * double pairs (see `balanced`; target ≤ 1.05), also as
  * process CPU time (less sensitive to other load on a shared machine). (e)/(a) and (f)/(a) are what
- * the two halves every migration must do reach on target 1 each on its own; (b) cannot be faster
- * than the slower of them, and on one JavaScript thread it pays for both. Peak RSS per phase.
+ * the two halves every migration must do reach on target 1 each on its own; (b), which reads
+ * through this walk, cannot be faster than it, and how much of the two it overlaps these do not
+ * tell. Peak RSS per phase.
  * Writes bench/results/migration.json.
  *
  *   node .bench-build/bench/migration.bench.js [--keys 100000,1000000] [--repeats 4] [--pairs 6]
@@ -151,6 +152,8 @@ interface PackedEntries {
   readonly chunks: Uint8Array[];
   /** Per batch: its chunk, where it starts there, and every key's and value's end. */
   readonly batches: { readonly chunk: number; readonly start: number; readonly ends: Uint32Array }[];
+  /** Bytes of every key and value as they were read. */
+  bytes: number;
 }
 
 /** Chunks of this size are mapped, not taken from the allocator's heap, and unmapped when freed. */
@@ -158,7 +161,7 @@ const PACK_CHUNK = 64 * 2 ** 20;
 
 /** Every entry of `source`, in the batches `nextv` returns, packed: what (f) writes. */
 async function loadEntries(source: LevelDb): Promise<PackedEntries> {
-  const packed: PackedEntries = { chunks: [new Uint8Array(PACK_CHUNK)], batches: [] };
+  const packed: PackedEntries = { chunks: [new Uint8Array(PACK_CHUNK)], batches: [], bytes: 0 };
   let offset = 0;
   const iterator = source.iterator();
   try {
@@ -167,6 +170,7 @@ async function loadEntries(source: LevelDb): Promise<PackedEntries> {
       if (batch.length === 0) break;
       let size = 0;
       for (const [key, value] of batch) size += key.length + value.length;
+      packed.bytes += size;
       if (offset + size > PACK_CHUNK) {
         packed.chunks.push(new Uint8Array(Math.max(PACK_CHUNK, size)));
         offset = 0;
@@ -189,20 +193,22 @@ async function loadEntries(source: LevelDb): Promise<PackedEntries> {
 }
 
 /** (f) The write side alone: the packed entries written batch by batch as (a) writes, nothing read. */
-async function writeEntries(packed: PackedEntries, target: LevelDb): Promise<number> {
+async function writeEntries(packed: PackedEntries, target: LevelDb): Promise<{ entries: number; bytes: number }> {
   let entries = 0;
+  let bytes = 0;
   for (const { chunk, start, ends } of packed.batches) {
-    const bytes = packed.chunks[chunk]!;
+    const data = packed.chunks[chunk]!;
     const write = target.batch();
     let at = start;
     for (let i = 0; i < ends.length; i += 2) {
-      write.put(bytes.subarray(at, ends[i]), bytes.subarray(ends[i], ends[i + 1]));
+      write.put(data.subarray(at, ends[i]), data.subarray(ends[i], ends[i + 1]));
       at = ends[i + 1]!;
     }
     await write.write();
     entries += ends.length / 2;
+    bytes += at - start;
   }
-  return entries;
+  return { entries, bytes };
 }
 
 /** (b)/(c) The library's migration. */
@@ -262,7 +268,7 @@ interface Row {
   outCopyVsRaw: number;
   /** (b)/(a") in keys/s. */
   migrationVsOutCopy: number;
-  /** Snapshot items (e) reads: store items and 2N − 1 tree nodes. */
+  /** Snapshot items (e) reads: a store item per store and its tree's 2n − 1 nodes (n keys): 2N in all. */
   walkItems: number;
   walkKeysPerSec: number;
   /** (e)/(a) in keys/s: the read side of any migration alone, against target 1. */
@@ -343,7 +349,7 @@ export async function main(argv: readonly string[], defaultSizes: readonly numbe
       let outWritten = 0;
       // Loaded untimed right before (f), which must not pay for reading what it writes, and
       // dropped after it.
-      let outBatches: PackedEntries = { chunks: [], batches: [] };
+      let outBatches: PackedEntries = { chunks: [], batches: [], bytes: 0 };
       const peaks: Record<Variant | 'build', number> = { build: rss.reset(), raw: 0, dbCopy: 0, outCopy: 0, walk: 0, outWrite: 0, scSs: 0, ssOnly: 0, asyncLoop: 0 };
       const none = (): Record<Variant, number[]> => ({ raw: [], dbCopy: [], outCopy: [], walk: [], outWrite: [], scSs: [], ssOnly: [], asyncLoop: [] });
       const times = none();
@@ -353,7 +359,11 @@ export async function main(argv: readonly string[], defaultSizes: readonly numbe
         dbCopy: async (db) => (dbEntries = await rawCopy(v1db, db)),
         outCopy: async (db) => (outEntries = await rawCopy(outDb, db)),
         walk: async () => (walkItems = await walkTrees(v1, height)),
-        outWrite: async (db) => (outWritten = await writeEntries(outBatches, db)),
+        outWrite: async (db) => {
+          const written = await writeEntries(outBatches, db);
+          if (written.bytes !== outBatches.bytes) throw new Error(`output write wrote ${written.bytes} bytes of keys and values, it read ${outBatches.bytes}`);
+          outWritten = written.entries;
+        },
         scSs: (db) => migrate(v1, db, height, true),
         ssOnly: (db) => migrate(v1, db, height, false),
         asyncLoop: (db) => asyncLoop(v1, db, height),
@@ -375,7 +385,7 @@ export async function main(argv: readonly string[], defaultSizes: readonly numbe
           times[variant].push(nowMs() - t);
           cpu[variant].push(cpuMs() - c);
           peaks[variant] = Math.max(peaks[variant], rss.reset());
-          outBatches = { chunks: [], batches: [] };
+          outBatches = { chunks: [], batches: [], bytes: 0 };
         }
         progress(`  run ${r + 1}: ${order.map((v) => `${v} ${fmt(times[v].at(-1)!)} ms (cpu ${fmt(cpu[v].at(-1)!)})`).join(', ')}`);
       }
