@@ -349,7 +349,7 @@ export async function main(argv: readonly string[], defaultSizes: readonly numbe
       let outWritten = 0;
       // Loaded untimed right before (f), which must not pay for reading what it writes, and
       // dropped after it.
-      let outBatches: PackedEntries = { chunks: [], batches: [], bytes: 0 };
+      let outBatches: PackedEntries | undefined;
       const peaks: Record<Variant | 'build', number> = { build: rss.reset(), raw: 0, dbCopy: 0, outCopy: 0, walk: 0, outWrite: 0, scSs: 0, ssOnly: 0, asyncLoop: 0 };
       const none = (): Record<Variant, number[]> => ({ raw: [], dbCopy: [], outCopy: [], walk: [], outWrite: [], scSs: [], ssOnly: [], asyncLoop: [] });
       const times = none();
@@ -360,8 +360,9 @@ export async function main(argv: readonly string[], defaultSizes: readonly numbe
         outCopy: async (db) => (outEntries = await rawCopy(outDb, db)),
         walk: async () => (walkItems = await walkTrees(v1, height)),
         outWrite: async (db) => {
-          const written = await writeEntries(outBatches, db);
-          if (written.bytes !== outBatches.bytes) throw new Error(`output write wrote ${written.bytes} bytes of keys and values, it read ${outBatches.bytes}`);
+          const packed = outBatches!;
+          const written = await writeEntries(packed, db);
+          if (written.bytes !== packed.bytes) throw new Error(`output write wrote ${written.bytes} bytes of keys and values, it read ${packed.bytes}`);
           outWritten = written.entries;
         },
         scSs: (db) => migrate(v1, db, height, true),
@@ -385,7 +386,7 @@ export async function main(argv: readonly string[], defaultSizes: readonly numbe
           times[variant].push(nowMs() - t);
           cpu[variant].push(cpuMs() - c);
           peaks[variant] = Math.max(peaks[variant], rss.reset());
-          outBatches = { chunks: [], batches: [], bytes: 0 };
+          outBatches = undefined;
         }
         progress(`  run ${r + 1}: ${order.map((v) => `${v} ${fmt(times[v].at(-1)!)} ms (cpu ${fmt(cpu[v].at(-1)!)})`).join(', ')}`);
       }

@@ -76,18 +76,18 @@ export const TARGETS: readonly TargetDef[] = [
       // The two halves every migration must do, each alone: walking the trees and writing SC + SS.
       const walk = row['walkVsRaw'];
       const write = row['outWriteVsRaw'];
-      const bound = row['outCopyVsRaw'];
-      const boundNote =
+      const outCopy = row['outCopyVsRaw'];
+      const halvesNote =
         typeof walk === 'number' && typeof write === 'number'
           ? `alone, the read side (walking the trees) runs at ${fixed(walk)}× the leaf copy and the write side (SC nodes + SS pairs from memory) at ${fixed(write)}×; a migration does both`
-          : typeof bound === 'number'
-            ? `copying what a migration writes (SC nodes + SS pairs) runs at ${fixed(bound)}× the leaf copy; the migration at ${fixed(num(row, 'migrationVsOutCopy'))}× that copy`
+          : typeof outCopy === 'number'
+            ? `copying what a migration writes (SC nodes + SS pairs) runs at ${fixed(outCopy)}× the leaf copy; the migration at ${fixed(num(row, 'migrationVsOutCopy'))}× that copy`
             : '';
       return {
         value,
         measured: `${fixed(value)}× (${fixed(num(row, 'scSsKeysPerSec'), 0)} vs ${fixed(num(row, 'rawKeysPerSec'), 0)} keys/s)`,
         status: status(value >= 0.5),
-        note: [sizeNote(row.keys, 1_000_000), boundNote].filter((part) => part !== '').join('; '),
+        note: [sizeNote(row.keys, 1_000_000), halvesNote].filter((part) => part !== '').join('; '),
       };
     },
   },
