@@ -67,7 +67,9 @@ export class SnapshotReader implements BatchReader<SnapshotItem> {
         // A store whose tree starts after this version (added later) is empty here.
         this.current = (await tree.versionExists(this.version)) ? await ExportReader.open(tree.ndb, this.version) : undefined;
         this.storeIndex++;
-        if (this.current === undefined) continue;
+        // Back to the loop's test: the store item may have filled the batch, and a read of 0 nodes
+        // would look like the end of the store's tree.
+        continue;
       }
       const nodes = await this.current.read(max - out.length);
       if (nodes.length === 0) {

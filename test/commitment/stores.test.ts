@@ -174,6 +174,28 @@ describe.each(BACKENDS)('store/v1 and SC conformance ($name)', ({ open }) => {
     expect(info.version).toBe(9);
   });
 
+  it('snapshots give the same items for every batch size, also when a store item ends a batch', async () => {
+    const v1 = await LegacyStore.open(handle.db, { storeKeys: STORES, exportWorker: false });
+    for (const { changeset } of randomHistory(8, 4, STORES, 5)) await v1.commit(changeset);
+    const sc = await CommitStore.open(handle.db, { storeKeys: STORES, prefix: 'v2/sc/' });
+    await sc.restore(4, await v1.snapshotReader(4));
+    for (const source of [v1, sc]) {
+      const readAll = async (max: number): Promise<string[]> => {
+        const reader = await source.snapshotReader(4);
+        const out: string[] = [];
+        for (let batch = await reader.read(max); batch.length > 0; batch = await reader.read(max)) {
+          for (const item of batch) out.push(item.kind === 'store' ? item.name : item.kind === 'iavl' ? `${item.height}/${toHex(item.key)}` : item.kind);
+        }
+        await reader.close();
+        return out;
+      };
+      const whole = await readAll(10_000);
+      expect(whole.filter((item) => STORES.includes(item))).toEqual(['acc', 'bank', 'staking']);
+      // Up to the length of the stream, so that each store item ends some batch for some size.
+      for (let max = 1; max <= whole.length; max++) expect(await readAll(max)).toEqual(whole);
+    }
+  });
+
   it('MultiTreeRestorer.addAll writes exactly what add does item by item, and fails at the same item', async () => {
     const v1 = await LegacyStore.open(handle.db, { storeKeys: STORES });
     // Several times the importer's 256 KiB of nodes per store, so it writes batches in the middle
