@@ -12,7 +12,11 @@ module.exports = {
       },
     ],
   },
-  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  moduleNameMapper: {
+    // The export worker runs compiled code (dist/, built by the global setup): see the mapped file.
+    '^(\\.{1,2}/.*)?export-worker-url(\\.js)?$': '<rootDir>/test/support/export-worker-url.cjs',
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+  },
   testTimeout: 60000,
   globalSetup: '<rootDir>/test/global-setup.cjs',
 };

@@ -40,6 +40,16 @@ export interface OpenDbOptions {
   readonly maxFileSize?: number;
 }
 
+/**
+ * The folder of a database on disk that {@link openDb} opened (classic-level, shared with worker
+ * threads); `undefined` for an in-memory database or any other handle.
+ */
+export function diskLocation(db: LevelDb): string | undefined {
+  return db instanceof ClassicLevel && sharedWithWorkers.has(db) ? db.location : undefined;
+}
+
+const sharedWithWorkers = new WeakSet<object>();
+
 /** The least table file size {@link OpenDbOptions.maxFileSize} accepts. */
 export const MIN_FILE_SIZE = 1024 * 1024;
 /** The largest table file size {@link OpenDbOptions.maxFileSize} accepts. */
@@ -49,7 +59,9 @@ export const MAX_FILE_SIZE = 64 * 1024 * 1024;
  * Opens a LevelDB (classic-level) at `path`, creating it when missing, or an in-memory database
  * (memory-level) when `path` is omitted. Failures (a missing parent folder, a database locked by
  * another process) become a `StoreError` with code `ERR_IO` that names the path; a `maxFileSize`
- * outside 1–64 MiB is `ERR_INVALID_ARGUMENT`.
+ * outside 1–64 MiB is `ERR_INVALID_ARGUMENT`. A database on disk is opened shareable with worker
+ * threads of this process (classic-level's `multithreading`), so that a snapshot export can read it
+ * on a thread of its own (see `LegacyStoreOptions.exportWorker`).
  */
 export async function openDb(path?: string, options: OpenDbOptions = {}): Promise<LevelDb> {
   const fileSize = options.maxFileSize;
@@ -59,6 +71,9 @@ export async function openDb(path?: string, options: OpenDbOptions = {}): Promis
     });
   }
   const tuning = {
+    // Lets a worker thread of this process open the same database (the snapshot export worker);
+    // another process is still kept out by LevelDB's lock file.
+    multithreading: true,
     ...(options.maxOpenFiles === undefined ? {} : { maxOpenFiles: options.maxOpenFiles }),
     ...(options.cacheSize === undefined ? {} : { cacheSize: options.cacheSize }),
     ...(fileSize === undefined ? {} : { maxFileSize: fileSize }),
@@ -67,6 +82,7 @@ export async function openDb(path?: string, options: OpenDbOptions = {}): Promis
     path === undefined
       ? (new MemoryLevel<Uint8Array, Uint8Array>(VIEW) as unknown as LevelDb)
       : (new ClassicLevel<Uint8Array, Uint8Array>(path, { ...VIEW, ...tuning }) as unknown as LevelDb);
+  if (path !== undefined) sharedWithWorkers.add(db);
   try {
     await db.open();
   } catch (error) {

@@ -1,0 +1,66 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { SnapshotReader } from '../commitment/snapshot-reader.js';
+import { type LevelDb, openDb } from '../db/level-db.js';
+import type { ExportWorkerData, ExportWorkerReply, ExportWorkerRequest } from './export-worker-protocol.js';
+import { serializeError } from './export-worker-protocol.js';
+import { LegacyStore } from './legacy-store.js';
+import { packSnapshotItems } from './snapshot-batch-codec.js';
+
+// The snapshot export of store/v1 on a thread of its own (see WorkerSnapshotReader): it walks the
+// trees and packs each batch into one buffer that is transferred, not copied, to the caller.
+
+const port = parentPort;
+if (port === null) throw new Error('export-worker.js runs only as a worker thread');
+const data = workerData as ExportWorkerData;
+
+let db: LevelDb | undefined;
+let reader: SnapshotReader | undefined;
+
+function reply(message: ExportWorkerReply, transfer: ArrayBuffer[] = []): void {
+  port!.postMessage(message, transfer);
+}
+
+async function start(): Promise<void> {
+  db = await openDb(data.location);
+  // No node cache: the walk reads every node once and bypasses it anyway.
+  const store = await LegacyStore.open(db, { storeKeys: data.storeKeys, cacheSize: 0, exportWorker: false });
+  reader = await SnapshotReader.open(store.multi, data.version);
+}
+
+async function handle(request: ExportWorkerRequest): Promise<void> {
+  if (request.type === 'close') {
+    await reader?.close();
+    await db?.close();
+    port!.close();
+    return;
+  }
+  const items = await reader!.read(request.max);
+  const buffer = packSnapshotItems(items);
+  reply({ type: 'batch', buffer }, [buffer]);
+}
+
+// Requests are handled one after the other, in the order they came. A worker that could not
+// start reports why instead of `ready` and ends.
+const started = start().then(
+  () => {
+    reply({ type: 'ready' });
+    return true;
+  },
+  async (error: unknown) => {
+    reply({ type: 'error', error: serializeError(error) });
+    await db?.close().catch(() => undefined);
+    port.close();
+    return false;
+  },
+);
+let queue: Promise<unknown> = started;
+port.on('message', (request: ExportWorkerRequest) => {
+  queue = queue.then(async () => {
+    if (!(await started)) return;
+    try {
+      await handle(request);
+    } catch (error) {
+      reply({ type: 'error', error: serializeError(error) });
+    }
+  });
+});
