@@ -277,6 +277,10 @@ interface Row {
   /** (f)/(a) in keys/s: the write side of any migration alone, against target 1. */
   outWriteVsRaw: number;
   scSsKeysPerSec: number;
+  /** (b′): (b) with the snapshot read on the main thread (`exportWorker: false`), as before 2026-11-26. */
+  scSsMainThreadKeysPerSec: number;
+  /** Time (b′)/(b) in the full runs: how much faster the export worker made the migration. */
+  exportWorkerSpeedup: number;
   ssOnlyKeysPerSec: number;
   asyncLoopKeysPerSec: number;
   migrationVsRaw: number;
@@ -292,7 +296,7 @@ interface Row {
   peakRssMB: Record<Variant | 'build', number>;
 }
 
-type Variant = 'raw' | 'dbCopy' | 'outCopy' | 'walk' | 'outWrite' | 'scSs' | 'ssOnly' | 'asyncLoop';
+type Variant = 'raw' | 'dbCopy' | 'outCopy' | 'walk' | 'outWrite' | 'scSs' | 'scSsMainThread' | 'ssOnly' | 'asyncLoop';
 
 /**
  * Per double pair — (b) first, then (d) first — the geometric mean of its two ratios, in which a
@@ -337,6 +341,7 @@ export async function main(argv: readonly string[], defaultSizes: readonly numbe
       rss.reset();
       const v1 = await buildV1(v1db, keys);
       const height = v1.latestVersion;
+      const v1MainThread = await LegacyStore.open(v1db, { storeKeys: STORES, exportWorker: false });
       const leaves = await writeLeaves(v1, height, leafDb);
       const outDb = await openDb(join(v1dir, 'migrated.db'));
       await migrate(v1, outDb, height, true);
@@ -350,8 +355,8 @@ export async function main(argv: readonly string[], defaultSizes: readonly numbe
       // Loaded untimed right before (f), which must not pay for reading what it writes, and
       // dropped after it.
       let outBatches: PackedEntries | undefined;
-      const peaks: Record<Variant | 'build', number> = { build: rss.reset(), raw: 0, dbCopy: 0, outCopy: 0, walk: 0, outWrite: 0, scSs: 0, ssOnly: 0, asyncLoop: 0 };
-      const none = (): Record<Variant, number[]> => ({ raw: [], dbCopy: [], outCopy: [], walk: [], outWrite: [], scSs: [], ssOnly: [], asyncLoop: [] });
+      const peaks: Record<Variant | 'build', number> = { build: rss.reset(), raw: 0, dbCopy: 0, outCopy: 0, walk: 0, outWrite: 0, scSs: 0, scSsMainThread: 0, ssOnly: 0, asyncLoop: 0 };
+      const none = (): Record<Variant, number[]> => ({ raw: [], dbCopy: [], outCopy: [], walk: [], outWrite: [], scSs: [], scSsMainThread: [], ssOnly: [], asyncLoop: [] });
       const times = none();
       const cpu = none();
       const run: Record<Variant, (db: LevelDb) => Promise<unknown>> = {
@@ -366,6 +371,7 @@ export async function main(argv: readonly string[], defaultSizes: readonly numbe
           outWritten = written.entries;
         },
         scSs: (db) => migrate(v1, db, height, true),
+        scSsMainThread: (db) => migrate(v1MainThread, db, height, true),
         ssOnly: (db) => migrate(v1, db, height, false),
         asyncLoop: (db) => asyncLoop(v1, db, height),
       };
@@ -376,7 +382,7 @@ export async function main(argv: readonly string[], defaultSizes: readonly numbe
         // `repeats` are target 2's extra pairs only: its ratio is a few percent, which one disturbed
         // pair out of two moves across the threshold.
         const pair: Variant[] = r % 2 === 0 ? ['scSs', 'asyncLoop'] : ['asyncLoop', 'scSs'];
-        const order: Variant[] = r < repeats ? ['raw', 'walk', 'ssOnly', ...pair, 'outWrite', 'outCopy', 'dbCopy'] : pair;
+        const order: Variant[] = r < repeats ? ['raw', 'walk', 'ssOnly', ...pair, 'scSsMainThread', 'outWrite', 'outCopy', 'dbCopy'] : pair;
         for (const variant of order) {
           if (variant === 'outWrite') outBatches = await loadEntries(outDb);
           // Each variant starts from a collected heap: garbage left by the previous one is not its cost.
@@ -419,6 +425,8 @@ export async function main(argv: readonly string[], defaultSizes: readonly numbe
         outWriteKeysPerSec: perSec(times.outWrite),
         outWriteVsRaw: median(times.raw) / median(times.outWrite),
         scSsKeysPerSec: perSec(full('scSs')),
+        scSsMainThreadKeysPerSec: perSec(times.scSsMainThread),
+        exportWorkerSpeedup: median(times.scSsMainThread) / median(full('scSs')),
         ssOnlyKeysPerSec: perSec(times.ssOnly),
         asyncLoopKeysPerSec: perSec(full('asyncLoop')),
         migrationVsRaw: median(times.raw) / median(full('scSs')),
@@ -444,9 +452,11 @@ export async function main(argv: readonly string[], defaultSizes: readonly numbe
       'tree walk keys/s',
       'output write keys/s',
       'SC+SS keys/s',
+      'SC+SS walk on main thread keys/s',
       'SS-only keys/s',
       'async loop keys/s',
       'SC+SS / raw',
+      'worker speedup (b′/b time)',
       'output copy / raw',
       'SC+SS / output copy',
       'tree walk / raw',
@@ -463,9 +473,11 @@ export async function main(argv: readonly string[], defaultSizes: readonly numbe
       fmt(r.walkKeysPerSec),
       fmt(r.outWriteKeysPerSec),
       fmt(r.scSsKeysPerSec),
+      fmt(r.scSsMainThreadKeysPerSec),
       fmt(r.ssOnlyKeysPerSec),
       fmt(r.asyncLoopKeysPerSec),
       fmt(r.migrationVsRaw, 2),
+      fmt(r.exportWorkerSpeedup, 2),
       fmt(r.outCopyVsRaw, 2),
       fmt(r.migrationVsOutCopy, 2),
       fmt(r.walkVsRaw, 2),
