@@ -28,7 +28,8 @@ export function fromBatchReader<T>(
     let stopped = false;
     const run = async (): Promise<void> => {
       reader = await open();
-      if (stopped) return;
+      // Unsubscribed while it opened: the teardown found no reader to close.
+      if (stopped) return void (await reader.close());
       for (;;) {
         const batch = await reader.read(batchSize);
         if (stopped) return;

@@ -38,6 +38,8 @@ export interface OpenDbOptions {
    * on: the store/v1 source keeps the tables its writer made.
    */
   readonly maxFileSize?: number;
+  /** Fail with `ERR_IO` instead of creating the database when `path` holds none; default false. */
+  readonly mustExist?: boolean;
 }
 
 /**
@@ -61,7 +63,10 @@ export const MAX_FILE_SIZE = 64 * 1024 * 1024;
  * another process) become a `StoreError` with code `ERR_IO` that names the path; a `maxFileSize`
  * outside 1–64 MiB is `ERR_INVALID_ARGUMENT`. A database on disk is opened shareable with worker
  * threads of this process (classic-level's `multithreading`), so that a snapshot export can read it
- * on a thread of its own (see `LegacyStoreOptions.exportWorker`).
+ * on a thread of its own (see `LegacyStoreOptions.exportWorker`). So within one process, opening
+ * a path that is already open shares that database (its first opening's tuning applies, and it
+ * stays open until every handle is closed) instead of failing on LevelDB's lock; another process
+ * is still kept out.
  */
 export async function openDb(path?: string, options: OpenDbOptions = {}): Promise<LevelDb> {
   const fileSize = options.maxFileSize;
@@ -77,6 +82,7 @@ export async function openDb(path?: string, options: OpenDbOptions = {}): Promis
     ...(options.maxOpenFiles === undefined ? {} : { maxOpenFiles: options.maxOpenFiles }),
     ...(options.cacheSize === undefined ? {} : { cacheSize: options.cacheSize }),
     ...(fileSize === undefined ? {} : { maxFileSize: fileSize }),
+    ...(options.mustExist === true ? { createIfMissing: false } : {}),
   };
   const db: LevelDb =
     path === undefined

@@ -21,7 +21,9 @@ function reply(message: ExportWorkerReply, transfer: ArrayBuffer[] = []): void {
 }
 
 async function start(): Promise<void> {
-  db = await openDb(data.location);
+  // The database is open on the thread that started this worker, and this opening shares it; it
+  // must never create one.
+  db = await openDb(data.location, { mustExist: true });
   // No node cache: the walk reads every node once and bypasses it anyway.
   const store = await LegacyStore.open(db, { storeKeys: data.storeKeys, cacheSize: 0, exportWorker: false });
   reader = await SnapshotReader.open(store.multi, data.version);
@@ -29,9 +31,15 @@ async function start(): Promise<void> {
 
 async function handle(request: ExportWorkerRequest): Promise<void> {
   if (request.type === 'close') {
-    await reader?.close();
-    await db?.close();
-    port!.close();
+    try {
+      await reader?.close();
+    } finally {
+      try {
+        await db?.close();
+      } finally {
+        port!.close();
+      }
+    }
     return;
   }
   const items = await reader!.read(request.max);

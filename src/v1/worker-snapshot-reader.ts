@@ -7,8 +7,11 @@ import { deserializeError, type ExportWorkerData, type ExportWorkerReply, type E
 import { exportWorkerUrl } from './export-worker-url.js';
 import { unpackSnapshotItems } from './snapshot-batch-codec.js';
 
-/** How long a closing worker may take to finish its current read before it is terminated. */
-const CLOSE_GRACE_MS = 10_000;
+/**
+ * How long a closing worker may take to finish the read it is doing (one batch, well under a
+ * second) before it is terminated; terminating it inside a LevelDB read is the last resort.
+ */
+const CLOSE_GRACE_MS = 60_000;
 
 /** Options of {@link WorkerSnapshotReader.start}. */
 export interface WorkerSnapshotReaderOptions extends ExportWorkerData {
@@ -34,35 +37,51 @@ interface Waiting {
  * A store/v1 snapshot read by a worker thread. Walking the trees (a LevelDB read per node, the
  * decoding of every node) is most of the CPU time of a migration's read side; on a thread of its
  * own it runs beside the restore, which hashes, encodes and writes on the main thread. The worker
- * reads one batch ahead: while a batch is restored, it walks the next. So at most two batches are
- * in memory, as packed buffers; the items are views into them, not copies.
+ * reads one batch ahead: while the caller restores a batch, it walks the next. So besides the
+ * batch the caller holds, at most two packed batches are in memory (the one being served and the
+ * one read ahead); the items are views into them, not copies. Reads are served one after the
+ * other, in call order.
  */
 export class WorkerSnapshotReader implements BatchReader<SnapshotItem> {
-  private waiting: Waiting | undefined;
+  /** Replies come in the order of the requests. */
+  private readonly waiting: Waiting[] = [];
   private pending: Promise<SnapshotItem[]> | undefined;
   private leftover: SnapshotItem[] = [];
+  private served = 0;
   private ended = false;
   private failure: { readonly error: unknown } | undefined;
   private exited = false;
   private closeRequested = false;
   private closing: Promise<void> | undefined;
+  private reads: Promise<unknown> = Promise.resolve();
+  /** What closing the database closes: then a later read fails instead of looking like the end. */
+  private readonly resource = {
+    close: (): Promise<void> => {
+      if (!this.ended) this.failure ??= { error: new StoreError('ERR_CLOSED', 'the database of this snapshot was closed before the snapshot was read') };
+      return this.close();
+    },
+    [Symbol.asyncDispose]: (): Promise<void> => this.resource.close(),
+  };
 
   private constructor(
     private readonly worker: Worker,
     private readonly guard: BatchReader<SnapshotItem>,
     private readonly db: LevelDb,
   ) {
-    db.attachResource(this);
-    // The worker keeps the process alive only while a read waits for it: a reader its caller
+    db.attachResource(this.resource);
+    // The worker keeps the process alive only while a reply is awaited: a reader its caller
     // dropped without closing must not hold the process open.
     worker.unref();
     worker.on('message', (reply: ExportWorkerReply) => {
-      const waiting = this.waiting;
-      this.waiting = undefined;
-      worker.unref();
+      const waiting = this.waiting.shift();
+      if (this.waiting.length === 0) worker.unref();
       waiting?.resolve(reply);
     });
-    worker.on('error', (error) => this.stopped(new StoreError('ERR_IO', `snapshot export worker failed: ${error.message}`, { cause: error })));
+    worker.on('messageerror', (error) => this.stopped(new StoreError('ERR_IO', `snapshot export worker sent a reply that could not be read: ${error.message}`, { cause: error })));
+    worker.on('error', (error: unknown) => {
+      const message = error instanceof Error ? error.message : String(error);
+      this.stopped(new StoreError('ERR_IO', `snapshot export worker failed: ${message}`, { cause: error }));
+    });
     worker.on('exit', (code) => {
       this.exited = true;
       this.stopped(new StoreError('ERR_IO', `snapshot export worker exited (code ${code}) before the snapshot was read`, { details: { exitCode: code } }));
@@ -72,7 +91,8 @@ export class WorkerSnapshotReader implements BatchReader<SnapshotItem> {
   /**
    * Starts the worker on `options.location` and waits until it opened the snapshot. When it
    * cannot (the worker file is missing, the database cannot be shared), it emits a process warning
-   * naming the reason and returns `undefined`: the caller reads on its own thread instead.
+   * naming the reason and returns `undefined`: the caller reads on its own thread instead. When
+   * the database was closed meanwhile, it fails with `ERR_CLOSED`.
    */
   static async start(options: WorkerSnapshotReaderOptions): Promise<WorkerSnapshotReader | undefined> {
     const data: ExportWorkerData = { location: options.location, storeKeys: [...options.storeKeys], version: options.version };
@@ -88,16 +108,27 @@ export class WorkerSnapshotReader implements BatchReader<SnapshotItem> {
       if (reply.type === 'ready') return reader;
       throw reply.type === 'error' ? deserializeError(reply.error) : new StoreError('ERR_STATE', `snapshot export worker sent ${reply.type} before ready`);
     } catch (error) {
+      if (reader.closing !== undefined) {
+        // Closed meanwhile (with its database): the guard is closed too, nothing to fall back to.
+        await reader.closing;
+        throw reader.closedError('while its worker started');
+      }
       await reader.stopWorker();
-      options.db.detachResource(reader);
+      options.db.detachResource(reader.resource);
       warnFallback(error);
       return undefined;
     }
   }
 
-  async read(max: number): Promise<SnapshotItem[]> {
-    if (this.failure !== undefined) throw this.failure.error;
-    if (this.leftover.length === 0) {
+  read(max: number): Promise<SnapshotItem[]> {
+    const read = this.reads.then(() => this.readNext(max));
+    this.reads = read.catch(() => undefined);
+    return read;
+  }
+
+  private async readNext(max: number): Promise<SnapshotItem[]> {
+    if (this.served === this.leftover.length) {
+      this.throwIfFailed();
       if (this.ended || this.closing !== undefined) return [];
       const pending = this.pending ?? this.request(max);
       this.pending = undefined;
@@ -105,26 +136,31 @@ export class WorkerSnapshotReader implements BatchReader<SnapshotItem> {
       try {
         items = await pending;
       } catch (error) {
-        this.failure = { error };
-        throw error;
+        this.failure ??= { error };
+        throw this.failure.error;
       }
+      // The database was closed while this batch was on its way.
+      this.throwIfFailed();
+      // Closed while this batch was on its way: the caller does not want it any more.
+      if (this.closing !== undefined) return [];
       if (items.length === 0) {
         this.ended = true;
         await this.close();
         return [];
       }
       this.leftover = items;
+      this.served = 0;
       // The worker walks on while the caller restores this batch.
       this.pending = this.request(max);
       this.pending.catch(() => undefined);
     }
-    if (this.leftover.length <= max) {
-      const out = this.leftover;
+    const from = this.served;
+    this.served = Math.min(this.leftover.length, from + max);
+    const out = from === 0 && this.served === this.leftover.length ? this.leftover : this.leftover.slice(from, this.served);
+    if (this.served === this.leftover.length) {
       this.leftover = [];
-      return out;
+      this.served = 0;
     }
-    const out = this.leftover.slice(0, max);
-    this.leftover = this.leftover.slice(max);
     return out;
   }
 
@@ -132,17 +168,18 @@ export class WorkerSnapshotReader implements BatchReader<SnapshotItem> {
   close(): Promise<void> {
     this.closing ??= (async () => {
       this.leftover = [];
+      this.served = 0;
       try {
         await this.stopWorker();
       } finally {
-        this.db.detachResource(this);
+        this.db.detachResource(this.resource);
         await this.guard.close();
       }
     })();
     return this.closing;
   }
 
-  /** The same as {@link close} (`await using`, and closing the database close the reader first). */
+  /** The same as {@link close} (for `await using`). */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
@@ -154,11 +191,19 @@ export class WorkerSnapshotReader implements BatchReader<SnapshotItem> {
     throw reply.type === 'error' ? deserializeError(reply.error) : new StoreError('ERR_STATE', 'snapshot export worker sent ready twice');
   }
 
+  private throwIfFailed(): void {
+    if (this.failure !== undefined) throw this.failure.error;
+  }
+
+  private closedError(when: string): unknown {
+    return this.failure?.error ?? new StoreError('ERR_CLOSED', `the snapshot reader was closed ${when}`);
+  }
+
   private next(): Promise<ExportWorkerReply> {
-    if (this.failure !== undefined) return Promise.reject(this.failure.error);
+    if (this.exited) return Promise.reject(this.closedError('before this read'));
     this.worker.ref();
     return new Promise((resolve, reject) => {
-      this.waiting = { resolve, reject };
+      this.waiting.push({ resolve, reject });
     });
   }
 
@@ -167,15 +212,14 @@ export class WorkerSnapshotReader implements BatchReader<SnapshotItem> {
   }
 
   private stopped(error: StoreError): void {
-    const waiting = this.waiting;
-    this.waiting = undefined;
+    const waiting = this.waiting.splice(0);
     if (this.closeRequested) {
       // The end we asked for: nobody reads any more.
-      waiting?.reject(new StoreError('ERR_CLOSED', 'the snapshot reader was closed'));
+      for (const w of waiting) w.reject(new StoreError('ERR_CLOSED', 'the snapshot reader was closed'));
       return;
     }
     this.failure ??= { error };
-    waiting?.reject(error);
+    for (const w of waiting) w.reject(this.failure.error);
   }
 
   private async stopWorker(): Promise<void> {

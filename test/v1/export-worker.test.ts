@@ -59,6 +59,11 @@ describe('packed snapshot batches', () => {
     const longer = new Uint8Array(buffer.byteLength + 2);
     longer.set(new Uint8Array(buffer));
     expect(caughtStoreError(() => unpackSnapshotItems(longer.buffer)).code).toBe('ERR_TRAILING_BYTES');
+    expect(caughtStoreError(() => unpackSnapshotItems(new ArrayBuffer(2))).code).toBe('ERR_TRUNCATED');
+    // A store item whose name length runs past the end.
+    const name = new Uint8Array(packSnapshotItems([{ kind: 'store', name: 'bank' }]));
+    new DataView(name.buffer).setUint32(5, 5);
+    expect(caughtStoreError(() => unpackSnapshotItems(name.buffer)).message).toBe('packed snapshot batch of 13 bytes ends inside an item at offset 9');
     const bad = new Uint8Array(buffer.slice(0));
     bad[4] = 9;
     const unknown = caughtStoreError(() => unpackSnapshotItems(bad.buffer));
@@ -114,7 +119,35 @@ describe('store/v1 snapshots read by a worker thread', () => {
     await db.close();
     expect(close).toHaveBeenCalled();
     await expect(close.mock.results[0]!.value).resolves.toBeUndefined();
+    // Not the end of the snapshot: a consumer must not take it for a complete one.
+    const failure = await errorOf(reader.read(10));
+    expect(failure.code).toBe('ERR_CLOSED');
+    expect(failure.message).toBe('the database of this snapshot was closed before the snapshot was read');
+  });
+
+  it('serve reads called without waiting in call order, and a read under way when closed gives nothing more', async () => {
+    const onThread = await LegacyStore.open(db, { storeKeys: STORES, exportWorker: false });
+    const expected = plain(await readAll(await onThread.snapshotReader(12))).slice(0, 15);
+    const reader = await v1.snapshotReader(12);
+    const three = await Promise.all([reader.read(5), reader.read(5), reader.read(5)]);
+    expect(plain(three.flat())).toEqual(expected);
+    const underWay = reader.read(10);
+    const closing = reader.close();
+    expect(await underWay).toEqual([]);
+    await closing;
     expect(await reader.read(10)).toEqual([]);
+  });
+
+  it('fail, not hang, when the worker dies under a read, and keep failing', async () => {
+    const reader = await v1.snapshotReader(12);
+    expect((await reader.read(10)).length).toBe(10);
+    // A crash of the worker thread, as an out-of-memory kill would end it.
+    await (reader as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+    const failure = await errorOf(readAll(reader, [1000]));
+    expect(failure.code).toBe('ERR_IO');
+    expect(failure.message).toMatch(/^snapshot export worker exited \(code 1\) before the snapshot was read$/);
+    expect((await errorOf(reader.read(10))).code).toBe('ERR_IO');
+    await reader.close();
   });
 
   it('fail with the typed error of the worker (a missing node, named), on this read and every later one', async () => {
