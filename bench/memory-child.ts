@@ -9,7 +9,7 @@
  * ({@link MemoryChildResult}) on stdout; progress goes to stderr.
  *
  *   node --expose-gc .bench-build/bench/memory-child.js --v1 DIR --stores acc,bank,staking
- *        [--batch 2048] [--sample-ms 250] [--no-sc] [--node-cache N] [--max-open-files N]
+ *        [--batch 2048] [--sample-ms 250] [--no-sc] [--no-export-worker] [--node-cache N] [--max-open-files N]
  *        [--max-file-size BYTES]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -60,6 +60,7 @@ async function run(argv: readonly string[]): Promise<MemoryChildResult> {
       batch: { type: 'string', default: '2048' },
       'sample-ms': { type: 'string', default: '250' },
       'no-sc': { type: 'boolean', default: false },
+      'no-export-worker': { type: 'boolean', default: false },
       'node-cache': { type: 'string' },
       'max-open-files': { type: 'string' },
       'max-file-size': { type: 'string' },
@@ -82,7 +83,7 @@ async function run(argv: readonly string[]): Promise<MemoryChildResult> {
     ...(values['max-file-size'] === undefined ? {} : { maxFileSize: intOption(values['max-file-size'], 'max-file-size') }),
   });
   try {
-    const v1 = await LegacyStore.open(v1db, { storeKeys: stores, ...cache });
+    const v1 = await LegacyStore.open(v1db, { storeKeys: stores, exportWorker: !values['no-export-worker'], ...cache });
     const height = v1.latestVersion;
     const sc = values['no-sc'] ? null : await CommitStore.open(v2db, { storeKeys: stores, prefix: 'sc/', ...cache });
     const ss = await StorageStore.open(v2db, { prefix: 'ss/', storeKeys: stores });

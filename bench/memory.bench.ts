@@ -12,14 +12,16 @@
  *   node .bench-build/bench/memory.bench.js [--keys 1000000,4000000] [--quick]
  *        [--build commits|import] [--build-block 50000] [--store-cache DIR]
  *        [--batch 2048] [--sample-ms 250] [--seed 42] [--no-sc] [--node-cache N]
- *        [--child-flags "--max-old-space-size=128"] [--settings bounded,tables,default]
+ *        [--child-flags "--max-old-space-size=128"] [--settings bounded,worker,tables,default]
  *        [--out FILE] [--no-json] [--no-plot]
  *
- * Every size runs once per setting of `--settings` (default all three, see lib/memory-settings.ts);
+ * Every size runs once per setting of `--settings` (default all four, see lib/memory-settings.ts);
  * target 3 is read from the first listed:
  *   bounded — what a memory-limited host sets: LevelDB's smallest table cache (64 open tables per
- *             database) and its smallest tables (1 MiB) in store/v2, and a V8 heap capped to 48 MiB old space
- *             and 8 MiB semi-spaces (node flags of the child);
+ *             database) and its smallest tables (1 MiB) in store/v2, a V8 heap capped to 48 MiB old space
+ *             and 8 MiB semi-spaces (node flags of the child), and the store/v1 walk on the main
+ *             thread (`exportWorker: false`);
+ *   worker  — the same with the walk on the export worker thread (the library's default);
  *   tables  — the same LevelDB settings with V8's own heap sizing;
  *   default — the library's and LevelDB's defaults (1000 open tables, 2 MiB tables), V8's sizing.
  * LevelDB memory-maps each open table it reads, and those pages count in RSS; V8 sizes its heap
@@ -149,6 +151,7 @@ function migrateInChild(dir: string, options: MemoryBenchOptions, setting: Memor
   const script = fileURLToPath(new URL('./memory-child.js', import.meta.url));
   const args = ['--expose-gc', ...setting.nodeFlags, ...options.childFlags, script, '--v1', join(dir, 'application.db'), '--stores', STORES.join(','), '--batch', String(options.batch), '--sample-ms', String(options.sampleMs)];
   if (!options.sc) args.push('--no-sc');
+  if (!setting.exportWorker) args.push('--no-export-worker');
   if (options.nodeCache !== undefined) args.push('--node-cache', String(options.nodeCache));
   if (setting.maxOpenFiles !== null) args.push('--max-open-files', String(setting.maxOpenFiles));
   if (setting.maxFileSize !== null) args.push('--max-file-size', String(setting.maxFileSize));
@@ -326,7 +329,7 @@ export async function main(argv: readonly string[], defaultSizes: readonly numbe
       'no-sc': { type: 'boolean', default: false },
       'node-cache': { type: 'string' },
       'child-flags': { type: 'string' },
-      settings: { type: 'string', default: 'bounded,tables,default' },
+      settings: { type: 'string', default: 'bounded,worker,tables,default' },
       out: { type: 'string' },
       'no-json': { type: 'boolean', default: false },
       'no-plot': { type: 'boolean', default: false },
@@ -353,7 +356,7 @@ export async function main(argv: readonly string[], defaultSizes: readonly numbe
     nodeCache: str(values['node-cache']) === undefined ? undefined : int(values['node-cache'], 'node-cache'),
     out: values['no-json'] === true ? undefined : (str(values.out) ?? DEFAULT_OUT),
     plot: values['no-plot'] === true ? undefined : PLOT_OUT,
-    settings: (str(values.settings) ?? 'bounded,tables,default').split(',').map((name, index, names) => {
+    settings: (str(values.settings) ?? 'bounded,worker,tables,default').split(',').map((name, index, names) => {
       if (!Object.hasOwn(SETTINGS, name)) throw new Error(`--settings: unknown setting "${name}" (known: ${Object.keys(SETTINGS).join(', ')})`);
       if (names.indexOf(name) !== index) throw new Error(`--settings: "${name}" is listed twice`);
       return SETTINGS[name]!;

@@ -45,7 +45,7 @@ export { openDb, type LevelDb, type OpenDbOptions } from './db/level-db.js';
 // iavl
 export { IavlTree, type IavlTreeOptions, type SavedVersion, type StagedVersion } from './iavl/iavl-tree.js';
 export { ImmutableTree } from './iavl/immutable-tree.js';
-export { ExportReader, type ExportNode } from './iavl/exporter.js';
+export { ExportReader, type ExportNode } from './iavl/export-reader.js';
 export { Importer } from './iavl/importer.js';
 export { EMPTY_HASH } from './iavl/node-hash.js';
 export {

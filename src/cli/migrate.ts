@@ -40,6 +40,11 @@ export interface MigrateOptions {
    * smaller tables bound the target's mapped table pages in RSS together with `maxOpenFiles`.
    */
   readonly maxFileSize?: number;
+  /**
+   * Walk store/v1 on a worker thread (default true, see `LegacyStoreOptions.exportWorker`); false
+   * keeps it on the main thread, which saves the worker's ~30 MiB of RSS on a memory-limited host.
+   */
+  readonly exportWorker?: boolean;
 }
 
 /**
@@ -97,7 +102,7 @@ export async function runMigrate(options: MigrateOptions, output: Output, signal
     if (height > head.latest) {
       throw new CliError(`version ${height} not found: it is above the latest version ${head.latest} of ${options.from}`);
     }
-    const v1 = await LegacyStore.open(v1db, { storeKeys });
+    const v1 = await LegacyStore.open(v1db, { storeKeys, exportWorker: options.exportWorker ?? true });
     const earliest = await v1.earliestVersion();
     if (height < earliest) throw new CliError(`version ${height} not found: ${options.from} was pruned up to ${earliest - 1} (earliest version ${earliest})`);
     let totalKeys = 0;

@@ -1,11 +1,21 @@
 import { StoreError } from '../core/errors.js';
 import type { BatchReader } from '../core/batch-reader.js';
 import { checkVersion } from '../core/version.js';
-import { ExportReader } from '../iavl/exporter.js';
+import { ExportReader } from '../iavl/export-reader.js';
+import type { NodeDb } from '../iavl/node-db.js';
 import type { SnapshotItem } from '../proto/snapshot-item.js';
 import type { MultiTree } from './multi-tree.js';
 
 const EMPTY = new Uint8Array(0);
+
+/**
+ * What a snapshot walks: the store names in sorted order and each store's node storage. A
+ * {@link MultiTree} gives them; the snapshot export worker builds them from the database alone.
+ */
+export interface SnapshotTrees {
+  readonly storeKeys: readonly string[];
+  nodeDb(storeKey: string): NodeDb;
+}
 
 /**
  * The snapshot of a multi-store at one version as a pull-based item source: per store in sorted
@@ -20,7 +30,7 @@ export class SnapshotReader implements BatchReader<SnapshotItem> {
   private closed = false;
 
   private constructor(
-    private readonly store: MultiTree,
+    private readonly trees: SnapshotTrees,
     readonly version: number,
     release: () => void,
   ) {
@@ -52,20 +62,29 @@ export class SnapshotReader implements BatchReader<SnapshotItem> {
       release();
       throw error;
     }
-    return new SnapshotReader(store, version, release);
+    return new SnapshotReader({ storeKeys: store.storeKeys, nodeDb: (storeKey) => store.tree(storeKey).ndb }, version, release);
+  }
+
+  /**
+   * A snapshot of `version` over `trees` without the checks and the pin of {@link open}: for a
+   * reader whose caller holds a checked, pinned snapshot of the same version on the same database
+   * (the snapshot export worker, whose caller opened one first).
+   */
+  static ofCheckedVersion(trees: SnapshotTrees, version: number): SnapshotReader {
+    return new SnapshotReader(trees, checkVersion(version, 'snapshot version', 1), () => {});
   }
 
   async read(max: number): Promise<SnapshotItem[]> {
     const out: SnapshotItem[] = [];
-    const names = this.store.storeKeys;
+    const names = this.trees.storeKeys;
     while (!this.closed && out.length < max) {
       if (this.current === undefined) {
         const name = names[this.storeIndex];
         if (name === undefined) break;
         out.push({ kind: 'store', name });
-        const tree = this.store.tree(name);
+        const ndb = this.trees.nodeDb(name);
         // A store whose tree starts after this version (added later) is empty here.
-        this.current = (await tree.versionExists(this.version)) ? await ExportReader.open(tree.ndb, this.version) : undefined;
+        this.current = (await ndb.hasVersion(this.version)) ? await ExportReader.open(ndb, this.version) : undefined;
         this.storeIndex++;
         // Back to the loop's test: the store item may have filled the batch, and a read of 0 nodes
         // would look like the end of the store's tree.

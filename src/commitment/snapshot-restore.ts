@@ -2,7 +2,7 @@ import { StoreError } from '../core/errors.js';
 import type { BatchReader } from '../core/batch-reader.js';
 import { checkVersion } from '../core/version.js';
 import type { Importer } from '../iavl/importer.js';
-import type { ExportNode } from '../iavl/exporter.js';
+import type { ExportNode } from '../iavl/export-reader.js';
 import type { SnapshotIAVLItem, SnapshotItem } from '../proto/snapshot-item.js';
 import type { CommitInfo } from './commit-info.js';
 import type { MultiTree } from './multi-tree.js';

@@ -1,5 +1,4 @@
 import { ClassicLevel } from 'classic-level';
-import { MemoryLevel } from 'memory-level';
 import type { AbstractLevel } from 'abstract-level';
 import { StoreError } from '../core/errors.js';
 
@@ -86,7 +85,8 @@ export async function openDb(path?: string, options: OpenDbOptions = {}): Promis
   };
   const db: LevelDb =
     path === undefined
-      ? (new MemoryLevel<Uint8Array, Uint8Array>(VIEW) as unknown as LevelDb)
+      ? // Loaded only when used: the snapshot export worker opens databases on disk only.
+        (new (await import('memory-level')).MemoryLevel<Uint8Array, Uint8Array>(VIEW) as unknown as LevelDb)
       : (new ClassicLevel<Uint8Array, Uint8Array>(path, { ...VIEW, ...tuning }) as unknown as LevelDb);
   if (path !== undefined) sharedWithWorkers.add(db);
   try {

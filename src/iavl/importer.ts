@@ -5,7 +5,7 @@ import { Node } from './node.js';
 import { encodedLengthBound, MAX_HEIGHT } from './node-codec.js';
 import { EMPTY_HASH, hashInner, hashLeaf } from './node-hash.js';
 import type { NodeDb } from './node-db.js';
-import type { ExportNode } from './exporter.js';
+import type { ExportNode } from './export-reader.js';
 import type { SavedVersion } from './iavl-tree.js';
 
 interface Pending {

@@ -1,13 +1,17 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { SnapshotReader } from '../commitment/snapshot-reader.js';
 import { type LevelDb, openDb } from '../db/level-db.js';
+import { Namespace } from '../db/namespace.js';
+import { NodeDb } from '../iavl/node-db.js';
 import type { ExportWorkerData, ExportWorkerReply, ExportWorkerRequest } from './export-worker-protocol.js';
 import { serializeError } from './export-worker-protocol.js';
-import { LegacyStore } from './legacy-store.js';
 import { packSnapshotItems } from './snapshot-batch-codec.js';
+import { v1TreePrefix } from './v1-tree-prefix.js';
 
 // The snapshot export of store/v1 on a thread of its own (see WorkerSnapshotReader): it walks the
 // trees and packs each batch into one buffer that is transferred, not copied, to the caller.
+// Every module it imports is loaded again in this thread's heap: it imports the walk and the
+// database, never the store classes (RxJS and the protobuf code alone would cost ~10 MiB here).
 
 const port = parentPort;
 if (port === null) throw new Error('export-worker.js runs only as a worker thread');
@@ -23,10 +27,12 @@ function reply(message: ExportWorkerReply, transfer: ArrayBuffer[] = []): void {
 async function start(): Promise<void> {
   // The database is open on the thread that started this worker, and this opening shares it; it
   // must never create one.
-  db = await openDb(data.location, { mustExist: true });
-  // No node cache: the walk reads every node once and bypasses it anyway.
-  const store = await LegacyStore.open(db, { storeKeys: data.storeKeys, cacheSize: 0, exportWorker: false });
-  reader = await SnapshotReader.open(store.multi, data.version);
+  const shared = await openDb(data.location, { mustExist: true });
+  db = shared;
+  // No node cache: the walk reads every node once and bypasses it anyway. The caller checked the
+  // version and pins it on its thread for as long as this reader lives.
+  const trees = new Map(data.storeKeys.map((name) => [name, new NodeDb(new Namespace(shared, v1TreePrefix(name)), 0)]));
+  reader = SnapshotReader.ofCheckedVersion({ storeKeys: data.storeKeys, nodeDb: (name) => trees.get(name)! }, data.version);
 }
 
 async function handle(request: ExportWorkerRequest): Promise<void> {

@@ -2,6 +2,7 @@ import { utf8 } from '../core/bytes.js';
 import type { MultiTreeLayout } from '../commitment/multi-tree.js';
 import { decodeCommitInfoV1, encodeCommitInfoV1 } from '../proto/commit-info.js';
 import { decodeInt64Value, encodeInt64Value } from '../proto/int64-value.js';
+import { v1TreePrefix } from './v1-tree-prefix.js';
 
 /**
  * The cosmos-sdk rootmulti layout of `application.db` (formats.md §3): each module's tree under
@@ -10,7 +11,7 @@ import { decodeInt64Value, encodeInt64Value } from '../proto/int64-value.js';
  */
 export const v1Layout: MultiTreeLayout = {
   name: 'store/v1',
-  treePrefix: (storeName) => utf8(`s/k:${storeName}/`),
+  treePrefix: v1TreePrefix,
   commitInfoKey: (version) => utf8(`s/${version}`),
   latestKey: utf8('s/latest'),
   encodeCommitInfo: encodeCommitInfoV1,

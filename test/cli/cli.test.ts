@@ -165,9 +165,9 @@ describe('rx-store-migration migrate / verify / inspect on the Go IAVL 0.13 test
       const single = path('go', `single-${goDb}.db`);
       const target = path('go', `single-${goDb}-v2`);
       await writeGoApplicationDb(single, [{ name: 'bank', goDb }]);
-      // The smallest table cache and table size LevelDB accepts (it raises anything below 74 files
-      // and 1 MiB) on one of the two.
-      const tableCache = goDb === 1 ? ['--max-open-files', '74', '--max-file-size', '1048576'] : [];
+      // The memory-limited recipe on one of the two: the smallest table cache and table size LevelDB
+      // accepts (it raises anything below 74 files and 1 MiB), and the walk on the main thread.
+      const tableCache = goDb === 1 ? ['--max-open-files', '74', '--max-file-size', '1048576', '--no-export-worker'] : [];
       const result = await cli('migrate', '--from', single, '--to', target, '--height', '3', '--stores', 'bank', ...tableCache);
       expect(result.code).toBe(0);
       expect(summaryOf(result)).toMatchObject({ height: 3, switchedAt: 4, storeRoots: { bank: expectedRoot(goDb, 3) }, appHashCompared: true });

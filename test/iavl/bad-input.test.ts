@@ -3,7 +3,7 @@ import { fromHex, toHex, utf8 } from '../../src/core/bytes.js';
 import { isStoreError, StoreError } from '../../src/core/errors.js';
 import { openDb, type LevelDb } from '../../src/db/level-db.js';
 import { IavlTree } from '../../src/iavl/iavl-tree.js';
-import { type ExportNode, ExportReader } from '../../src/iavl/exporter.js';
+import { type ExportNode, ExportReader } from '../../src/iavl/export-reader.js';
 import { nodeDbKey } from '../../src/iavl/node-db.js';
 import { errorOf } from '../support/errors.js';
 

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { compareBytes, equalBytes } from '../../src/core/bytes.js';
 import { type LevelDb, openDb } from '../../src/db/level-db.js';
-import { type ExportNode, ExportReader } from '../../src/iavl/exporter.js';
+import { type ExportNode, ExportReader } from '../../src/iavl/export-reader.js';
 import { IavlTree } from '../../src/iavl/iavl-tree.js';
 import type { Node } from '../../src/iavl/node.js';
 import { leftOf, nodeDbKey, type NodeDb, rightOf } from '../../src/iavl/node-db.js';

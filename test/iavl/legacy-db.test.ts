@@ -3,7 +3,7 @@ import { lastValueFrom, toArray } from 'rxjs';
 import { fromHex, toHex } from '../../src/core/bytes.js';
 import { isStoreError } from '../../src/core/errors.js';
 import { IavlTree } from '../../src/iavl/iavl-tree.js';
-import type { ExportNode } from '../../src/iavl/exporter.js';
+import type { ExportNode } from '../../src/iavl/export-reader.js';
 import { openDb } from '../../src/db/level-db.js';
 import { openCopy } from '../support/db.js';
 import { readVectors, VECTORS_DIR } from '../support/vectors.js';
