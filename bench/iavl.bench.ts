@@ -25,7 +25,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { concatBytes, equalBytes, toHex, utf8 } from '../src/core/bytes.js';
 import { type LevelDb, openDb } from '../src/db/level-db.js';
-import { ExportReader } from '../src/iavl/exporter.js';
+import { ExportReader } from '../src/iavl/export-reader.js';
 import { IavlTree } from '../src/iavl/iavl-tree.js';
 import { intOption } from './lib/args.js';
 import { Prng } from './lib/prng.js';
