@@ -25,7 +25,7 @@ export const SETTINGS: Readonly<Record<string, MemorySetting>> = {
   // tables map, smaller; store/v1's tables are as its writer made them. The heap cap: a migration
   // keeps ~14 MiB live (a heap snapshot at 1M keys), so 48 MiB of old space leaves room while V8
   // collects before its heap grows to 90+ MiB. The walk of store/v1 stays on the main thread: the
-  // export worker's isolate, heap and malloc arena add ~30 MiB (setting `worker`), which 300 MiB at
+  // export worker's isolate, heap and malloc arena add 35–40 MiB (setting `worker`), which 300 MiB at
   // 4M keys has no room for (64 mapped store/v1 tables of 2 MiB and the node binary alone take
   // ~160 MiB of it).
   bounded: { name: 'bounded', maxOpenFiles: 64, maxFileSize: MIB, nodeFlags: ['--max-old-space-size=48', '--max-semi-space-size=8'], exportWorker: false },

@@ -103,7 +103,7 @@ program
       'bytes per LevelDB table file the store/v2 target compacts into (default 2 MiB; 1048576 to 67108864): smaller tables map fewer pages (see --max-open-files)',
     ).argParser(integerBetween(MIN_FILE_SIZE, MAX_FILE_SIZE)),
   )
-  .option('--no-export-worker', 'walk store/v1 on the main thread instead of a worker thread: ~30 MiB less RSS, a slower migration')
+  .option('--no-export-worker', 'walk store/v1 on the main thread instead of a worker thread: 35–40 MiB less RSS, a slower migration')
   .option('--json', 'newline-delimited JSON events on stdout even on a terminal')
   .action(async (o: { from: string; to: string; height?: number; stores?: string[]; batchSize?: number; maxOpenFiles?: number; maxFileSize?: number; exportWorker: boolean; json?: boolean }) =>
     run(o.json, (output, signal) =>

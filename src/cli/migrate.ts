@@ -42,7 +42,7 @@ export interface MigrateOptions {
   readonly maxFileSize?: number;
   /**
    * Walk store/v1 on a worker thread (default true, see `LegacyStoreOptions.exportWorker`); false
-   * keeps it on the main thread, which saves the worker's ~30 MiB of RSS on a memory-limited host.
+   * keeps it on the main thread, which saves the worker's 35–40 MiB of RSS on a memory-limited host.
    */
   readonly exportWorker?: boolean;
 }

@@ -22,7 +22,7 @@ export interface LegacyStoreOptions {
    * the main thread (a 1M-key migration took 0.7–0.8× the time on the 2-core project machine).
    * With an in-memory database, or when the worker cannot start (a process warning says why),
    * snapshots are read on the calling thread. The worker costs memory: its own V8 isolate, heap
-   * and malloc arena, ~30 MiB of RSS in a migration; false saves that on a memory-limited host.
+   * and malloc arena, 35–40 MiB of RSS in a migration; false saves that on a memory-limited host.
    */
   readonly exportWorker?: boolean;
 }
