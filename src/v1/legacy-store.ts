@@ -19,7 +19,7 @@ export interface LegacyStoreOptions {
   /**
    * Read snapshots on a worker thread (default true), when the database is on disk and was opened
    * with `openDb`: the tree walk then runs beside the restore instead of taking turns with it on
-   * the main thread (a 1M-key migration took 0.7–0.8× the time on the 2-core project machine).
+   * the main thread (a 1M-key migration took 0.8–0.9× the time on the 2-core project machine).
    * With an in-memory database, or when the worker cannot start (a process warning says why),
    * snapshots are read on the calling thread. The worker costs memory: its own V8 isolate, heap
    * and malloc arena, 35–40 MiB of RSS in a migration; false saves that on a memory-limited host.
