@@ -39,6 +39,7 @@ export function describeSetting(setting: MemorySetting): string {
   const open = setting.maxOpenFiles === null ? 'maxOpenFiles LevelDB default (1000)' : `maxOpenFiles ${setting.maxOpenFiles}`;
   const size = setting.maxFileSize === null ? '2 MiB tables' : `store/v2 tables ${setting.maxFileSize / MIB} MiB`;
   const flags = setting.nodeFlags.length === 0 ? 'V8 default heap' : `node ${setting.nodeFlags.join(' ')}`;
-  const walk = setting.exportWorker ? 'store/v1 walk on a worker thread' : 'store/v1 walk on the main thread (exportWorker: false)';
+  // Results written before the field existed ran with the worker (the library's default then too).
+  const walk = setting.exportWorker !== false ? 'store/v1 walk on a worker thread' : 'store/v1 walk on the main thread (exportWorker: false)';
   return `${open}, ${size}, ${flags}, ${walk}`;
 }

@@ -9,8 +9,9 @@ import type { MultiTree } from './multi-tree.js';
 const EMPTY = new Uint8Array(0);
 
 /**
- * What a snapshot walks: the store names in sorted order and each store's node storage. A
- * {@link MultiTree} gives them; the snapshot export worker builds them from the database alone.
+ * @internal What a snapshot walks: the store names in sorted order and each store's node storage.
+ * {@link SnapshotReader.open} takes them from a {@link MultiTree}; the snapshot export worker
+ * builds them from the prefixes its caller sends.
  */
 export interface SnapshotTrees {
   readonly storeKeys: readonly string[];
@@ -20,8 +21,8 @@ export interface SnapshotTrees {
 /**
  * The snapshot of a multi-store at one version as a pull-based item source: per store in sorted
  * name order (Go used random map order), one store item, then the store's IAVL nodes in
- * post-order. All trees are pinned at the version until the reader is closed, so pruning cannot
- * remove it mid-export.
+ * post-order. Opened with {@link SnapshotReader.open}, all trees are pinned at the version until
+ * the reader is closed, so pruning cannot remove it mid-export.
  */
 export class SnapshotReader implements BatchReader<SnapshotItem> {
   private storeIndex = 0;
@@ -66,9 +67,10 @@ export class SnapshotReader implements BatchReader<SnapshotItem> {
   }
 
   /**
-   * A snapshot of `version` over `trees` without the checks and the pin of {@link open}: for a
-   * reader whose caller holds a checked, pinned snapshot of the same version on the same database
-   * (the snapshot export worker, whose caller opened one first).
+   * @internal A snapshot of `version` over `trees` without the checks and the pin of
+   * {@link open}: a version that is missing or pruned reads as empty stores. Only for a reader
+   * whose caller holds a checked, pinned snapshot of the same version on the same database (the
+   * snapshot export worker, whose caller opened one first and checks its trees).
    */
   static ofCheckedVersion(trees: SnapshotTrees, version: number): SnapshotReader {
     return new SnapshotReader(trees, checkVersion(version, 'snapshot version', 1), () => {});

@@ -19,8 +19,12 @@ import { V1_MIGRATION_LOG_PREFIX, V2_LAYOUT } from './v2-layout.js';
 
 /** Options of {@link RootStore.open}. */
 export interface RootStoreOptions {
-  /** store/v1: its `application.db`, mounted store keys, and decoded IAVL nodes cached per tree. */
-  readonly v1: { readonly db: LevelDb; readonly storeKeys: readonly string[]; readonly cacheSize?: number };
+  /**
+   * store/v1: its `application.db`, mounted store keys, decoded IAVL nodes cached per tree, and
+   * whether the migration walks its trees on a worker thread (`exportWorker`, default true; see
+   * `LegacyStoreOptions.exportWorker`: false saves the worker's memory on a memory-limited host).
+   */
+  readonly v1: { readonly db: LevelDb; readonly storeKeys: readonly string[]; readonly cacheSize?: number; readonly exportWorker?: boolean };
   /**
    * store/v2: its database; `sc: false` migrates SS only (store/v1 trees keep the commitments);
    * `cacheSize`: decoded IAVL nodes cached per SC tree.
@@ -120,6 +124,7 @@ export class RootStore {
     const v1 = await LegacyStore.open(options.v1.db, {
       storeKeys: options.v1.storeKeys,
       ...(options.v1.cacheSize === undefined ? {} : { cacheSize: options.v1.cacheSize }),
+      ...(options.v1.exportWorker === undefined ? {} : { exportWorker: options.v1.exportWorker }),
     });
     const storeKeys = v1.storeKeys;
     const withSc = options.v2.sc ?? true;

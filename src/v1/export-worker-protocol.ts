@@ -4,8 +4,20 @@ import { StoreError, type ErrorCode } from '../core/errors.js';
 export interface ExportWorkerData {
   /** The store/v1 database folder, opened shared with the thread that started the worker. */
   readonly location: string;
-  readonly storeKeys: readonly string[];
+  /**
+   * The stores in snapshot order, each with its tree's key prefix in the database and whether the
+   * tree has the version, both as the starting thread's store found them: the worker derives no
+   * layout of its own, and refuses to start when it sees the trees otherwise.
+   */
+  readonly trees: readonly ExportWorkerTree[];
   readonly version: number;
+}
+
+/** One store's tree as the export worker is told of it. */
+export interface ExportWorkerTree {
+  readonly storeKey: string;
+  readonly prefix: Uint8Array;
+  readonly hasVersion: boolean;
 }
 
 /** Requests to the worker, answered one at a time in order. */

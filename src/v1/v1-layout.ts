@@ -2,7 +2,6 @@ import { utf8 } from '../core/bytes.js';
 import type { MultiTreeLayout } from '../commitment/multi-tree.js';
 import { decodeCommitInfoV1, encodeCommitInfoV1 } from '../proto/commit-info.js';
 import { decodeInt64Value, encodeInt64Value } from '../proto/int64-value.js';
-import { v1TreePrefix } from './v1-tree-prefix.js';
 
 /**
  * The cosmos-sdk rootmulti layout of `application.db` (formats.md §3): each module's tree under
@@ -11,7 +10,7 @@ import { v1TreePrefix } from './v1-tree-prefix.js';
  */
 export const v1Layout: MultiTreeLayout = {
   name: 'store/v1',
-  treePrefix: v1TreePrefix,
+  treePrefix: (storeName) => utf8(`s/k:${storeName}/`),
   commitInfoKey: (version) => utf8(`s/${version}`),
   latestKey: utf8('s/latest'),
   encodeCommitInfo: encodeCommitInfoV1,

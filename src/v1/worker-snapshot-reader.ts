@@ -95,7 +95,7 @@ export class WorkerSnapshotReader implements BatchReader<SnapshotItem> {
    * the database was closed meanwhile, it fails with `ERR_CLOSED`.
    */
   static async start(options: WorkerSnapshotReaderOptions): Promise<WorkerSnapshotReader | undefined> {
-    const data: ExportWorkerData = { location: options.location, storeKeys: [...options.storeKeys], version: options.version };
+    const data: ExportWorkerData = { location: options.location, trees: options.trees, version: options.version };
     let reader: WorkerSnapshotReader;
     try {
       reader = new WorkerSnapshotReader(new Worker(exportWorkerUrl(), { workerData: data }), options.guard, options.db);

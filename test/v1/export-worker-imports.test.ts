@@ -7,28 +7,32 @@ import { dirname, join, relative, resolve } from 'node:path';
 const DIST = resolve(__dirname, '../../dist');
 
 /** Every module the compiled `entry` loads at start (static imports, followed through dist). */
-function staticImports(entry: string): { local: string[]; packages: string[] } {
+function staticImports(entry: string): { local: string[]; packages: string[]; loadsLater: string[] } {
   const local = new Set<string>();
   const packages = new Set<string>();
+  const loadsLater = new Set<string>();
   const visit = (file: string): void => {
     if (local.has(file)) return;
     local.add(file);
     const source = readFileSync(file, 'utf8');
-    for (const match of source.matchAll(/^\s*(?:import|export)\s+(?:[^'";]*?\s+from\s+)?'([^']+)'/gm)) {
+    for (const match of source.matchAll(/^\s*(?:import|export)\s+(?:[^'";]*?\s+from\s+)?['"]([^'"]+)['"]/gm)) {
       const specifier = match[1]!;
       if (specifier.startsWith('.')) visit(resolve(dirname(file), specifier));
       else packages.add(specifier.replace(/^node:.*/, 'node:'));
     }
+    if (/\bimport\s*\(|\brequire\s*\(/.test(source)) loadsLater.add(relative(DIST, file));
   };
   visit(entry);
-  return { local: [...local].map((file) => relative(DIST, file)).sort(), packages: [...packages].sort() };
+  return { local: [...local].map((file) => relative(DIST, file)).sort(), packages: [...packages].sort(), loadsLater: [...loadsLater].sort() };
 }
 
 describe('export worker: what it loads', () => {
-  const { local, packages } = staticImports(join(DIST, 'v1/export-worker.js'));
+  const { local, packages, loadsLater } = staticImports(join(DIST, 'v1/export-worker.js'));
 
   it('loads LevelDB and node only: no RxJS, no protobuf code, no in-memory database', () => {
     expect(packages).toEqual(['classic-level', 'node:']);
+    // Loading at run time would escape the check above; openDb loads memory-level only without a path.
+    expect(loadsLater).toEqual(['db/level-db.js']);
   });
 
   it('loads the walk, not the store classes', () => {

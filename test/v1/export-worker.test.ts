@@ -187,7 +187,7 @@ describe('store/v1 snapshots read by a worker thread', () => {
     const emitWarning = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
     try {
       const guard: BatchReader<SnapshotItem> = { read: async () => [], close: async () => undefined };
-      const started = await WorkerSnapshotReader.start({ db: unshared as unknown as LevelDb, location: unshared.location, storeKeys: STORES, version: 1, guard });
+      const started = await WorkerSnapshotReader.start({ db: unshared as unknown as LevelDb, location: unshared.location, trees: [], version: 1, guard });
       expect(started).toBeUndefined();
       expect(emitWarning).toHaveBeenCalledTimes(1);
       expect(emitWarning.mock.calls[0]![0]).toMatch(/^the store\/v1 snapshot export runs on the main thread: its worker thread could not start \(.*lock/);
