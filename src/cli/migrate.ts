@@ -102,7 +102,7 @@ export async function runMigrate(options: MigrateOptions, output: Output, signal
     if (height > head.latest) {
       throw new CliError(`version ${height} not found: it is above the latest version ${head.latest} of ${options.from}`);
     }
-    const v1 = await LegacyStore.open(v1db, { storeKeys, exportWorker: options.exportWorker ?? true });
+    const v1 = await LegacyStore.open(v1db, { storeKeys, ...(options.exportWorker === undefined ? {} : { exportWorker: options.exportWorker }) });
     const earliest = await v1.earliestVersion();
     if (height < earliest) throw new CliError(`version ${height} not found: ${options.from} was pruned up to ${earliest - 1} (earliest version ${earliest})`);
     let totalKeys = 0;

@@ -118,11 +118,12 @@ export class LegacyStore {
     const location = this.exportWorker ? diskLocation(this.db) : undefined;
     if (location === undefined) return local;
     try {
-      const trees = [];
-      for (const storeKey of this.storeKeys) {
-        const ndb = this.multi.tree(storeKey).ndb;
-        trees.push({ storeKey, prefix: ndb.ns.prefix, hasVersion: await ndb.hasVersion(version) });
-      }
+      const trees = await Promise.all(
+        this.storeKeys.map(async (storeKey) => {
+          const ndb = this.multi.tree(storeKey).ndb;
+          return { storeKey, prefix: ndb.ns.prefix, hasVersion: await ndb.hasVersion(version) };
+        }),
+      );
       const worker = await WorkerSnapshotReader.start({ db: this.db, location, trees, version, guard: local });
       return worker ?? local;
     } catch (error) {
