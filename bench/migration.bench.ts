@@ -35,7 +35,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
-import { openDb, type LevelDb } from '../src/db/level-db.js';
+import { openDb, type LevelDb, type OpenDbOptions } from '../src/db/level-db.js';
+import { MIGRATE_WRITE_BUFFER_SIZE } from '../src/cli/migrate.js';
 import { LegacyStore } from '../src/v1/legacy-store.js';
 import { CommitStore } from '../src/commitment/commit-store.js';
 import { MultiTreeRestorer } from '../src/commitment/snapshot-restore.js';
@@ -66,9 +67,15 @@ async function buildV1(db: LevelDb, keys: number): Promise<LegacyStore> {
   return v1;
 }
 
+/**
+ * Every variant writes into a database opened as `rx-store-migration migrate` opens its target (a
+ * 16 MiB write buffer instead of LevelDB's 4 MiB), the raw copies too: the same LevelDB for all.
+ */
+const TARGET_OPTIONS: OpenDbOptions = { writeBufferSize: MIGRATE_WRITE_BUFFER_SIZE };
+
 async function fresh<T>(root: string, name: string, fn: (db: LevelDb) => Promise<T>): Promise<T> {
   const dir = mkdtempSync(join(root, `${name}-`));
-  const db = await openDb(join(dir, 'db'));
+  const db = await openDb(join(dir, 'db'), TARGET_OPTIONS);
   try {
     return await fn(db);
   } finally {
@@ -487,7 +494,7 @@ export async function main(argv: readonly string[], defaultSizes: readonly numbe
       fmtMB(r.peakRssMB.scSs * 2 ** 20),
     ]),
   );
-  writeJson('bench/results/migration.json', { bench: 'migration', environment: environment(), stores: STORES, batch: BATCH, rows });
+  writeJson('bench/results/migration.json', { bench: 'migration', environment: environment(), stores: STORES, batch: BATCH, targetOptions: TARGET_OPTIONS, rows });
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {

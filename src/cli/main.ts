@@ -6,7 +6,7 @@
  */
 import { createRequire } from 'node:module';
 import { Command, CommanderError, Option } from 'commander';
-import { MAX_FILE_SIZE, MIN_FILE_SIZE } from '../db/level-db.js';
+import { MAX_FILE_SIZE, MAX_WRITE_BUFFER_SIZE, MIN_FILE_SIZE, MIN_WRITE_BUFFER_SIZE } from '../db/level-db.js';
 import { height, integerAtLeast, integerBetween, storeList } from './args.js';
 import { runDemo } from './demo.js';
 import { describeError, EXIT, exitCodeOf } from './errors.js';
@@ -103,9 +103,15 @@ program
       'bytes per LevelDB table file the store/v2 target compacts into (default 2 MiB; 1048576 to 67108864): smaller tables map fewer pages (see --max-open-files)',
     ).argParser(integerBetween(MIN_FILE_SIZE, MAX_FILE_SIZE)),
   )
+  .addOption(
+    new Option(
+      '--write-buffer-size <bytes>',
+      'bytes LevelDB buffers in memory before it writes a table into the store/v2 target (default 16 MiB, ~10 % faster than LevelDB\'s 4 MiB; 65536 to 1073741824): 4194304 saves up to 24 MiB of RSS',
+    ).argParser(integerBetween(MIN_WRITE_BUFFER_SIZE, MAX_WRITE_BUFFER_SIZE)),
+  )
   .option('--no-export-worker', 'walk store/v1 on the main thread instead of a worker thread: 35–40 MiB less RSS, a slower migration')
   .option('--json', 'newline-delimited JSON events on stdout even on a terminal')
-  .action(async (o: { from: string; to: string; height?: number; stores?: string[]; batchSize?: number; maxOpenFiles?: number; maxFileSize?: number; exportWorker: boolean; json?: boolean }) =>
+  .action(async (o: { from: string; to: string; height?: number; stores?: string[]; batchSize?: number; maxOpenFiles?: number; maxFileSize?: number; writeBufferSize?: number; exportWorker: boolean; json?: boolean }) =>
     run(o.json, (output, signal) =>
       runMigrate(
         {
@@ -116,6 +122,7 @@ program
           ...(o.batchSize === undefined ? {} : { batchSize: o.batchSize }),
           ...(o.maxOpenFiles === undefined ? {} : { maxOpenFiles: o.maxOpenFiles }),
           ...(o.maxFileSize === undefined ? {} : { maxFileSize: o.maxFileSize }),
+          ...(o.writeBufferSize === undefined ? {} : { writeBufferSize: o.writeBufferSize }),
           exportWorker: o.exportWorker,
         },
         output,

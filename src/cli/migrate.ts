@@ -41,6 +41,13 @@ export interface MigrateOptions {
    */
   readonly maxFileSize?: number;
   /**
+   * Bytes LevelDB buffers in memory before it writes a table into the store/v2 target (see
+   * `OpenDbOptions.writeBufferSize`); default {@link MIGRATE_WRITE_BUFFER_SIZE}, 16 MiB, where
+   * LevelDB's own is 4 MiB: a migration's writes are not in key order, and fewer, larger level-0
+   * tables save compaction. A memory-limited host gives 4 MiB (4194304) back: up to 24 MiB less RSS.
+   */
+  readonly writeBufferSize?: number;
+  /**
    * Walk store/v1 on a worker thread (default true, see `LegacyStoreOptions.exportWorker`); false
    * keeps it on the main thread, which saves the worker's 35–40 MiB of RSS on a memory-limited host.
    */
@@ -48,12 +55,27 @@ export interface MigrateOptions {
 }
 
 /**
- * The LevelDB options of the two databases of a migration: the table cache for both, the table
- * size for the target only (the source is read, and its tables stay as its writer made them).
+ * The write buffer of the store/v2 target unless `MigrateOptions.writeBufferSize` says otherwise:
+ * at 1M keys in 3 stores, 16 MiB instead of LevelDB's 4 MiB made a migration ~10 % faster (see
+ * `OpenDbOptions.writeBufferSize`) for up to 24 MiB more RSS.
  */
-export function migrateDbOptions(options: Pick<MigrateOptions, 'maxOpenFiles' | 'maxFileSize'>): { source: OpenDbOptions; target: OpenDbOptions } {
+export const MIGRATE_WRITE_BUFFER_SIZE = 16 * 1024 * 1024;
+
+/**
+ * The LevelDB options of the two databases of a migration: the table cache for both, the table
+ * size and the write buffer for the target only (the source is read, and its tables stay as its
+ * writer made them).
+ */
+export function migrateDbOptions(options: Pick<MigrateOptions, 'maxOpenFiles' | 'maxFileSize' | 'writeBufferSize'>): { source: OpenDbOptions; target: OpenDbOptions } {
   const source: OpenDbOptions = options.maxOpenFiles === undefined ? {} : { maxOpenFiles: options.maxOpenFiles };
-  return { source, target: { ...source, ...(options.maxFileSize === undefined ? {} : { maxFileSize: options.maxFileSize }) } };
+  return {
+    source,
+    target: {
+      ...source,
+      ...(options.maxFileSize === undefined ? {} : { maxFileSize: options.maxFileSize }),
+      writeBufferSize: options.writeBufferSize ?? MIGRATE_WRITE_BUFFER_SIZE,
+    },
+  };
 }
 
 /**

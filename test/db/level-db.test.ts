@@ -3,6 +3,29 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDb, type LevelDb } from '../../src/db/level-db.js';
 
+/** Writes `batches` × 256 KiB of random (incompressible) keys and values, in no key order. */
+async function writeRandom(db: LevelDb, batches: number): Promise<void> {
+  let state = 0x2545f491;
+  const random = (bytes: Uint8Array): Uint8Array => {
+    for (let j = 0; j < bytes.length; j++) {
+      state ^= state << 13;
+      state ^= state >>> 17;
+      state ^= state << 5;
+      bytes[j] = state & 0xff;
+    }
+    return bytes;
+  };
+  for (let batch = 0; batch < batches; batch++) {
+    const write = db.batch();
+    for (let i = 0; i < 512; i++) write.put(random(new Uint8Array(16)), random(new Uint8Array(512)));
+    await write.write();
+  }
+}
+
+function tableFiles(dir: string): string[] {
+  return readdirSync(dir).filter((name) => name.endsWith('.ldb') || name.endsWith('.sst'));
+}
+
 /** The sizes of a LevelDB folder's table files after writing 20 MiB into it. */
 async function tableSizes(dir: string, maxFileSize: number | undefined): Promise<number[]> {
   const db: LevelDb = await openDb(dir, maxFileSize === undefined ? {} : { maxFileSize });
@@ -10,28 +33,12 @@ async function tableSizes(dir: string, maxFileSize: number | undefined): Promise
     // 20 MiB of random keys and values, then a compaction of everything: it merges the tables the
     // memtables were flushed into and cuts its output at the configured size. Keys in order would
     // not do: LevelDB moves a flushed memtable that overlaps nothing down a level, uncut.
-    let state = 0x2545f491;
-    const random = (bytes: Uint8Array): Uint8Array => {
-      for (let j = 0; j < bytes.length; j++) {
-        state ^= state << 13;
-        state ^= state >>> 17;
-        state ^= state << 5;
-        bytes[j] = state & 0xff;
-      }
-      return bytes;
-    };
-    for (let batch = 0; batch < 80; batch++) {
-      const write = db.batch();
-      for (let i = 0; i < 512; i++) write.put(random(new Uint8Array(16)), random(new Uint8Array(512)));
-      await write.write();
-    }
+    await writeRandom(db, 80);
     await (db as unknown as { compactRange(start: Uint8Array, end: Uint8Array): Promise<void> }).compactRange(new Uint8Array(1), new Uint8Array(17).fill(0xff));
   } finally {
     await db.close();
   }
-  return readdirSync(dir)
-    .filter((name) => name.endsWith('.ldb') || name.endsWith('.sst'))
-    .map((name) => statSync(join(dir, name)).size);
+  return tableFiles(dir).map((name) => statSync(join(dir, name)).size);
 }
 
 const MIB = 1024 * 1024;
@@ -57,14 +64,36 @@ describe('openDb on disk', () => {
     for (const size of large) expect(size).toBeLessThan(2 * MIB + 32 * 1024);
   });
 
+  it('writeBufferSize reaches LevelDB: 6 MiB stay in memory under 16 MiB, and are flushed to tables under 1 MiB', async () => {
+    const written = async (name: string, writeBufferSize: number): Promise<string[]> => {
+      const dir = join(root, name);
+      const db = await openDb(dir, { writeBufferSize });
+      try {
+        await writeRandom(db, 24);
+        // The flushes run on LevelDB's own thread: a moment for the last one to land.
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        return tableFiles(dir);
+      } finally {
+        await db.close();
+      }
+    };
+    // LevelDB's default (4 MiB) would have flushed once; 1 MiB flushes about six times (and
+    // compacts four level-0 tables into two of 2 MiB on the way).
+    expect(await written('large-buffer', 16 * MIB)).toEqual([]);
+    expect((await written('small-buffer', MIB)).length).toBeGreaterThanOrEqual(2);
+  });
+
   it.each([
-    ['below 1 MiB, which LevelDB would silently raise', 512 * 1024],
-    ['above 64 MiB, where LevelDB 1.20 overflows its compaction limits', 64 * MIB + 1],
-    ['not a whole number', 1.5 * MIB + 0.5],
-  ])('maxFileSize %s is rejected, naming the value', async (_why, maxFileSize) => {
-    await expect(openDb(join(root, 'bad-size'), { maxFileSize })).rejects.toMatchObject({
+    ['maxFileSize', 'below 1 MiB, which LevelDB would silently raise', 512 * 1024, '1048576 to 67108864'],
+    ['maxFileSize', 'above 64 MiB, where LevelDB 1.20 overflows its compaction limits', 64 * MIB + 1, '1048576 to 67108864'],
+    ['maxFileSize', 'not a whole number', 1.5 * MIB + 0.5, '1048576 to 67108864'],
+    ['writeBufferSize', 'below 64 KiB, which LevelDB would silently raise', 64 * 1024 - 1, '65536 to 1073741824'],
+    ['writeBufferSize', 'above 1 GiB, which LevelDB would silently lower', 1024 * MIB + 1, '65536 to 1073741824'],
+    ['writeBufferSize', 'not a whole number', 4 * MIB + 0.5, '65536 to 1073741824'],
+  ] as const)('%s %s is rejected, naming the value', async (option, _why, size, range) => {
+    await expect(openDb(join(root, 'bad-size'), { [option]: size })).rejects.toMatchObject({
       code: 'ERR_INVALID_ARGUMENT',
-      message: expect.stringContaining(`maxFileSize ${maxFileSize} is not a whole number from 1048576 to 67108864`),
+      message: expect.stringContaining(`${option} ${size} is not a whole number from ${range}`),
     });
   });
 });
