@@ -98,7 +98,7 @@ export class WorkerSnapshotReader implements BatchReader<SnapshotItem> {
     const data: ExportWorkerData = { location: options.location, trees: options.trees, version: options.version };
     let reader: WorkerSnapshotReader;
     try {
-      reader = new WorkerSnapshotReader(new Worker(exportWorkerUrl(), { workerData: data }), options.guard, options.db);
+      reader = new WorkerSnapshotReader(new Worker(exportWorkerUrl(), { workerData: data, execArgv: workerExecArgv(process.execArgv) }), options.guard, options.db);
     } catch (error) {
       warnFallback(error);
       return undefined;
@@ -235,6 +235,26 @@ export class WorkerSnapshotReader implements BatchReader<SnapshotItem> {
       clearTimeout(timer);
     }
   }
+}
+
+/**
+ * This process's node options for the worker, as a worker inherits them by default, less
+ * `--input-type`: it describes the main program's source given as a string (`-e`, stdin), and with
+ * it node refuses to load a worker from a file ("--input-type can only be used with string input"),
+ * so a program run as `node --input-type=module -e …` would lose the worker.
+ */
+export function workerExecArgv(execArgv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < execArgv.length; i++) {
+    const arg = execArgv[i]!;
+    if (arg.startsWith('--input-type=')) continue;
+    if (arg === '--input-type') {
+      i++;
+      continue;
+    }
+    out.push(arg);
+  }
+  return out;
 }
 
 let warned = false;

@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { runMigrate, type MigrateOptions } from '../../src/cli/migrate.js';
 import { Output } from '../../src/cli/output.js';
 import { tempDir } from '../support/db.js';
 import { watchExportWorkers } from '../support/export-workers.js';
+import { runNode } from '../support/node-process.js';
 import { MAIN, REPO, summaryOf, writeV1, type CliResult } from './cli-support.js';
 
 const STORES = ['bank', 'staking'];
@@ -63,12 +63,7 @@ describe('migrate: the export worker option', () => {
     // main.ts parses process.argv when loaded (top-level await): it only runs as a process. Node
     // itself reports every Worker it constructs on stderr under NODE_DEBUG=worker.
     function cliWithWorkerDebug(args: readonly string[]): Promise<CliResult> {
-      const child = spawn(process.execPath, [MAIN, ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_DEBUG: 'worker' } });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-      child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-      return new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
+      return runNode([MAIN, ...args], { cwd: REPO, env: { ...process.env, NODE_DEBUG: 'worker' } });
     }
 
     /** The Worker constructions Node reported (`WORKER <pid>: [0] created Worker with ID <n>`). */
