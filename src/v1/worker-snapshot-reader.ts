@@ -98,7 +98,7 @@ export class WorkerSnapshotReader implements BatchReader<SnapshotItem> {
     const data: ExportWorkerData = { location: options.location, trees: options.trees, version: options.version };
     let reader: WorkerSnapshotReader;
     try {
-      reader = new WorkerSnapshotReader(new Worker(exportWorkerUrl(), { workerData: data, execArgv: workerExecArgv(process.execArgv) }), options.guard, options.db);
+      reader = new WorkerSnapshotReader(startExportWorker(data), options.guard, options.db);
     } catch (error) {
       warnFallback(error);
       return undefined;
@@ -238,23 +238,17 @@ export class WorkerSnapshotReader implements BatchReader<SnapshotItem> {
 }
 
 /**
- * This process's node options for the worker, as a worker inherits them by default, less
- * `--input-type`: it describes the main program's source given as a string (`-e`, stdin), and with
- * it node refuses to load a worker from a file ("--input-type can only be used with string input"),
- * so a program run as `node --input-type=module -e …` would lose the worker.
+ * Starts the worker from a one-line script that imports the export worker's module, not from the
+ * module's file. A worker gets the main program's node options, `--input-type` among them (from the
+ * command line or `NODE_OPTIONS`: a program run as `node --input-type=module -e …`), and node
+ * refuses to load a worker's file under it ("--input-type can only be used with string input"),
+ * which cost such programs the worker. Handing the worker a cleaned `execArgv` is no way out: node
+ * rejects V8 and process-wide options (`--expose-gc`, `--max-old-space-size`) given explicitly, and
+ * rereads `NODE_OPTIONS` anyway. A module that fails to load still rejects in the worker, which
+ * ends it with an `error` event, as a failing file did.
  */
-export function workerExecArgv(execArgv: readonly string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < execArgv.length; i++) {
-    const arg = execArgv[i]!;
-    if (arg.startsWith('--input-type=')) continue;
-    if (arg === '--input-type') {
-      i++;
-      continue;
-    }
-    out.push(arg);
-  }
-  return out;
+function startExportWorker(data: ExportWorkerData): Worker {
+  return new Worker(`import(${JSON.stringify(exportWorkerUrl().href)});`, { eval: true, workerData: data });
 }
 
 let warned = false;

@@ -55,7 +55,7 @@ describe('RootStoreOptions.v1.exportWorker', () => {
     expect(seen.starts).toBe(1);
     expect(seen.running).toBe(1);
     expect(seen.threads).toHaveLength(1);
-    expect(seen.threads[0]).toMatch(/\/v1\/export-worker\.js$/);
+    expect(seen.threads[0]).toMatch(/\/v1\/export-worker\.js\b/);
   });
 
   it('with exportWorker: false, the migration to the switch starts no worker thread', async () => {

@@ -5,7 +5,10 @@ import { WorkerSnapshotReader } from '../../src/v1/worker-snapshot-reader.js';
 export interface ExportWorkerWatch {
   /** The `WorkerSnapshotReader.start` calls (passed through to the real one). */
   readonly starts: jest.SpiedFunction<typeof WorkerSnapshotReader.start>;
-  /** The script of every worker thread constructed in this process meanwhile. */
+  /**
+   * What every worker thread constructed in this process meanwhile runs: its file, or the code of
+   * a worker started from a string (the export worker's imports its module by URL).
+   */
   readonly threads: () => string[];
   /** How many of the `start` calls gave a running worker reader (not the fallback to this thread). */
   readonly running: () => Promise<number>;

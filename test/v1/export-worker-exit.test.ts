@@ -1,7 +1,6 @@
 import { join, resolve } from 'node:path';
 import { openDb } from '../../src/db/level-db.js';
 import { LegacyStore } from '../../src/v1/legacy-store.js';
-import { workerExecArgv } from '../../src/v1/worker-snapshot-reader.js';
 import { utf8 } from '../../src/core/bytes.js';
 import { changesetFromPairs, type ChangesetEntry } from '../../src/core/changeset.js';
 import { tempDir } from '../support/db.js';
@@ -16,8 +15,10 @@ const DIST = resolve(__dirname, '../../dist');
  * database), and exits with `process.exit(0)` while the worker still reads ahead inside LevelDB.
  * The exit must stop the worker before the database goes away: a crash (as a SIGSEGV once was, in
  * the CLI, before closing the database closed its readers first) would show as a signal or another
- * exit code. It runs as `node --input-type=module -e …`, whose `--input-type` a worker inherits and
- * then fails on: the reader must still be the worker's (see `workerExecArgv`), not the fallback.
+ * exit code. It runs as `node --input-type=module -e …`, with V8 options beside it: a worker
+ * inherits all of them, and node refuses to load a worker's file under `--input-type` and to take
+ * V8 options given to a worker explicitly; the reader must still be the worker's (see
+ * `startExportWorker`), not the fallback.
  */
 const DROPPED_READER = `
 const { openDb } = await import(${JSON.stringify(`${DIST}/db/level-db.js`)});
@@ -34,8 +35,12 @@ void reader.read(64);
 process.exit(0);
 `;
 
-function run(path: string, batches: number): Promise<NodeProcessResult> {
-  return runNode(['--input-type=module', '-e', DROPPED_READER, path, String(batches)]);
+/** `--input-type` on the command line, or in NODE_OPTIONS, which a worker reads as well. */
+function run(path: string, batches: number, inputType: 'argv' | 'NODE_OPTIONS' = 'argv'): Promise<NodeProcessResult> {
+  const v8 = ['--expose-gc', '--max-old-space-size=64', '--max-semi-space-size=8'];
+  return inputType === 'argv'
+    ? runNode([...v8, '--input-type=module', '-e', DROPPED_READER, path, String(batches)])
+    : runNode([...v8, '-e', DROPPED_READER, path, String(batches)], { env: { ...process.env, NODE_OPTIONS: '--input-type=module' } });
 }
 
 describe('a process that exits while an unclosed export worker reads', () => {
@@ -61,8 +66,15 @@ describe('a process that exits while an unclosed export worker reads', () => {
 
   afterAll(() => dir.cleanup());
 
-  it.each([0, 1, 2, 5, 13])('exits cleanly after %i batches, with the next read under way', async (batches) => {
-    const result = await run(path, batches);
+  it.each([
+    [0, 'argv'],
+    [1, 'argv'],
+    [2, 'argv'],
+    [5, 'argv'],
+    [13, 'argv'],
+    [3, 'NODE_OPTIONS'],
+  ] as const)('exits cleanly after %i batches, with the next read under way (--input-type in %s)', async (batches, inputType) => {
+    const result = await run(path, batches, inputType);
     expect({ code: result.code, signal: result.signal, stderr: result.stderr }).toEqual({ code: 0, signal: null, stderr: '' });
     const seen = JSON.parse(result.stdout) as { items: number; worker: string };
     // The walk ran on the worker, and each batch was full.
@@ -70,10 +82,3 @@ describe('a process that exits while an unclosed export worker reads', () => {
   });
 });
 
-describe('workerExecArgv', () => {
-  it('passes on every node option but --input-type, in either form', () => {
-    expect(workerExecArgv(['--input-type=module', '--max-old-space-size=64', '-e', 'code'])).toEqual(['--max-old-space-size=64', '-e', 'code']);
-    expect(workerExecArgv(['--expose-gc', '--input-type', 'commonjs', '--max-semi-space-size=8'])).toEqual(['--expose-gc', '--max-semi-space-size=8']);
-    expect(workerExecArgv([])).toEqual([]);
-  });
-});

@@ -62,7 +62,7 @@ describe('LegacyStoreOptions.exportWorker on a database on disk', () => {
     expect(seen.starts).toBe(1);
     expect(seen.running).toBe(1);
     expect(seen.threads).toHaveLength(1);
-    expect(seen.threads[0]).toMatch(/\/v1\/export-worker\.js$/);
+    expect(seen.threads[0]).toMatch(/\/v1\/export-worker\.js\b/);
   });
 
   it('with exportWorker: true, too, it starts exactly one', async () => {

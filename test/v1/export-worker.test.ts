@@ -199,6 +199,26 @@ describe('store/v1 snapshots read by a worker thread', () => {
     }
   });
 
+  it('fall back to this thread when the worker\'s module cannot be loaded', async () => {
+    const dir = tempDir('rxsm-export-worker-module-');
+    const db = await openDb(join(dir.path, 'db'));
+    // The sources run as CommonJS here: the reader looks exportWorkerUrl up on this module object.
+    const urls = require('../../src/v1/export-worker-url.js') as { exportWorkerUrl: () => URL };
+    const url = jest.spyOn(urls, 'exportWorkerUrl').mockReturnValue(new URL('file:///nonexistent/rxsm/export-worker.js'));
+    const emitWarning = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    try {
+      const guard: BatchReader<SnapshotItem> = { read: async () => [], close: async () => undefined };
+      const started = await WorkerSnapshotReader.start({ db, location: join(dir.path, 'db'), trees: [], version: 1, guard });
+      expect(url).toHaveBeenCalledTimes(1);
+      expect(started).toBeUndefined();
+    } finally {
+      emitWarning.mockRestore();
+      url.mockRestore();
+      await db.close();
+      dir.cleanup();
+    }
+  });
+
   it('read on this thread for an in-memory database or when turned off', async () => {
     const memory = await openDb();
     try {
