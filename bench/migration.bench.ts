@@ -46,6 +46,7 @@ import { MigrationManager } from '../src/migration/migration-manager.js';
 import { verifyRoots } from '../src/migration/restore-effects.js';
 import { changesetFromPairs, type ChangesetEntry } from '../src/core/changeset.js';
 import { Prng } from './lib/prng.js';
+import { settled } from './lib/settle.js';
 import { median, nowMs, RssSampler } from './lib/stats.js';
 import { environment, fmt, fmtMB, printTable, progress, writeJson } from './lib/report.js';
 
@@ -265,11 +266,12 @@ async function asyncLoop(v1: LegacyStore, db: LevelDb, height: number): Promise<
  * Builds the sources in `dir`: store/v1 of `keys` keys (`application.db`), its leaves
  * (`leaves.db`, for (a)) and a migration's output (`migrated.db`, for (a″) and (f); open,
  * compacted). The first two are closed again before any timing: the variants reopen them, as a
- * migration finds them (a stopped node's application.db, opened by `migrate`). The builder's
- * ~220 MiB of cached tree nodes (at 1M keys) would otherwise tax every variant's garbage
- * collections, and the compactions its last commits left pending would run during the first
- * variants; until 2026-11-27 the variants ran on the store as built, where the walk alone took
- * 12.4–13.5 s against 8.7 s reopened (one-off runs at 1M keys).
+ * migration finds them (a stopped node's application.db, opened by `migrate`), and wait until the
+ * compactions that resumes have stopped (closing cuts a running one short; opening resumes it).
+ * The builder's ~220 MiB of cached tree nodes (at 1M keys) would otherwise tax every variant's
+ * garbage collections, and its pending compactions would run during the first variants; until
+ * 2026-11-27 the variants ran on the store as built, where the walk alone took 12.4–13.5 s
+ * against 8.7 s reopened (one-off runs at 1M keys).
  */
 async function buildSources(dir: string, keys: number): Promise<{ height: number; leaves: number; outDb: LevelDb }> {
   const builtDb = await openDb(join(dir, 'application.db'));
@@ -279,10 +281,15 @@ async function buildSources(dir: string, keys: number): Promise<{ height: number
     const height = built.latestVersion;
     const leaves = await writeLeaves(built, height, leafDb);
     const outDb = await openDb(join(dir, 'migrated.db'));
-    await migrate(built, outDb, height, true);
-    // Compacted before any timing: the migration's background compactions must not overlap the
-    // first runs, and (a") then reads a settled database, as (a) does.
-    await (outDb as unknown as { compactRange(start: Uint8Array, end: Uint8Array): Promise<void> }).compactRange(Uint8Array.of(0), new Uint8Array(64).fill(0xff));
+    try {
+      await migrate(built, outDb, height, true);
+      // Compacted before any timing: the migration's background compactions must not overlap the
+      // first runs, and (a") then reads a settled database, as (a) does.
+      await (outDb as unknown as { compactRange(start: Uint8Array, end: Uint8Array): Promise<void> }).compactRange(Uint8Array.of(0), new Uint8Array(64).fill(0xff));
+    } catch (error) {
+      await outDb.close();
+      throw error;
+    }
     return { height, leaves, outDb };
   } finally {
     await builtDb.close();
@@ -376,6 +383,9 @@ export async function main(argv: readonly string[], defaultSizes: readonly numbe
       const { height, leaves, outDb } = await buildSources(v1dir, keys);
       const v1db = await openDb(join(v1dir, 'application.db'));
       const leafDb = await openDb(join(v1dir, 'leaves.db'));
+      // Reopening resumes the compactions the builder left: they must not run during the variants.
+      await settled(v1db);
+      await settled(leafDb);
       const v1 = await LegacyStore.open(v1db, { storeKeys: STORES });
       const v1MainThread = await LegacyStore.open(v1db, { storeKeys: STORES, exportWorker: false });
       let dbEntries = 0;

@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '../support/db.js';
-import { buildOnce, cli, summaryOf, writeV1 } from './cli-support.js';
+import { cli, summaryOf, writeV1 } from './cli-support.js';
 
 const STORES = ['bank', 'staking'];
 /** About 4 MiB of SS pairs and as much again of SC leaves: between LevelDB's 4 MiB and the default 16 MiB. */
@@ -18,7 +18,6 @@ describe('migrate --write-buffer-size: the store/v2 target\'s memtable', () => {
   let from: string;
 
   beforeAll(async () => {
-    buildOnce();
     dir = tempDir('rxsm-cli-write-buffer-');
     from = join(dir.path, 'application.db');
     await writeV1(from, STORES, KEYS, VALUE_BYTES);
