@@ -29,6 +29,7 @@ import { ExportReader } from '../src/iavl/export-reader.js';
 import { IavlTree } from '../src/iavl/iavl-tree.js';
 import { intOption } from './lib/args.js';
 import { Prng } from './lib/prng.js';
+import { settled } from './lib/settle.js';
 import { environment, fmt, fmtMB, printTable, progress, writeJson } from './lib/report.js';
 import { median, nowMs, RssSampler, summarize, type Summary } from './lib/stats.js';
 
@@ -206,6 +207,8 @@ async function runOnce(
     const iavlKeysPerSec = rate(n, setMs + saveMs);
     endPhase('iavlSetSave', setMs + saveMs, `${fmt(iavlKeysPerSec)} keys/s, ${version} versions`);
     const expectedNodes = 2 * n - 1;
+    // The compactions the last saves set off must not run during the export (since 2026-11-27).
+    await settled(srcDb);
 
     // (c) export, each pass from a freshly opened tree (cold node cache). The second pass finds
     // LevelDB's block cache and the OS page cache warm, so the order alternates between runs.
