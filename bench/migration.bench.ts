@@ -384,8 +384,7 @@ export async function main(argv: readonly string[], defaultSizes: readonly numbe
       const v1db = await openDb(join(v1dir, 'application.db'));
       const leafDb = await openDb(join(v1dir, 'leaves.db'));
       // Reopening resumes the compactions the builder left: they must not run during the variants.
-      await settled(v1db);
-      await settled(leafDb);
+      await Promise.all([settled(v1db), settled(leafDb)]);
       const v1 = await LegacyStore.open(v1db, { storeKeys: STORES });
       const v1MainThread = await LegacyStore.open(v1db, { storeKeys: STORES, exportWorker: false });
       let dbEntries = 0;
