@@ -178,11 +178,19 @@ export const TARGETS: readonly TargetDef[] = [
         typeof pooled?.ratio === 'number'
           ? `p99 of all repeats' commits pooled: ${fixed(pooled.ratio)}× (${fixed(pooled.migrating as number, 1)} vs ${fixed(pooled.none as number, 1)} ms)`
           : '';
+      // Results before 2026-11-27 compared against all of (a)'s commits and have no same-blocks baseline.
+      const sameBlocks = at(json, 'summary', 'none', 'p99SameBlocks');
+      const baseline = typeof sameBlocks === 'number' ? sameBlocks : num(json, 'summary', 'none', 'p99');
+      const allBlocks = at(json, 'summary', 'p99RatioAllBlocks');
+      const allBlocksNote =
+        typeof allBlocks === 'number'
+          ? `without migration over the same blocks (versions) as the migrating run; against all its ${fixed(num(json, 'summary', 'none', 'n'), 0)} commits ${fixed(allBlocks)}×`
+          : '';
       return {
         value,
-        measured: `${fixed(value)}× (p99 ${fixed(num(json, 'summary', 'migrating', 'p99'), 1)} vs ${fixed(num(json, 'summary', 'none', 'p99'), 1)} ms)`,
+        measured: `${fixed(value)}× (p99 ${fixed(num(json, 'summary', 'migrating', 'p99'), 1)} vs ${fixed(baseline, 1)} ms)`,
         status: status(value <= 1.5),
-        note: [sizeNote(keys, 100_000), repeatsNote, pooledNote].filter((part) => part !== '').join('; '),
+        note: [sizeNote(keys, 100_000), allBlocksNote, repeatsNote, pooledNote].filter((part) => part !== '').join('; '),
       };
     },
   },
