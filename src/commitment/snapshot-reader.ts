@@ -86,7 +86,13 @@ export class SnapshotReader implements BatchReader<SnapshotItem> {
         out.push({ kind: 'store', name });
         const ndb = this.trees.nodeDb(name);
         // A store whose tree starts after this version (added later) is empty here.
-        this.current = (await ndb.hasVersion(this.version)) ? await ExportReader.open(ndb, this.version) : undefined;
+        const opened = (await ndb.hasVersion(this.version)) ? await ExportReader.open(ndb, this.version) : undefined;
+        if (this.closed) {
+          // Closed while this store's export opened: close found no reader, so its pin is released here.
+          await opened?.close();
+          break;
+        }
+        this.current = opened;
         this.storeIndex++;
         // Back to the loop's test: the store item may have filled the batch, and a read of 0 nodes
         // would look like the end of the store's tree.

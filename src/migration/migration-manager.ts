@@ -22,12 +22,14 @@ import {
   Subscription,
   takeUntil,
   takeWhile,
+  throwIfEmpty,
   tap,
 } from 'rxjs';
 import { StoreError } from '../core/errors.js';
 import type { VersionedChangeset } from '../core/changeset.js';
 import { checkVersion } from '../core/version.js';
 import { whenIdle } from '../core/when-idle.js';
+import { holdUntilSubscribed } from '../core/hold-until-subscribed.js';
 import type { LevelDb } from '../db/level-db.js';
 import { Namespace } from '../db/namespace.js';
 import type { CommitStore } from '../commitment/commit-store.js';
@@ -241,6 +243,21 @@ export class MigrationManager {
     done$: Observable<unknown>,
     options: { readonly resume?: boolean } = {},
   ): Observable<MigrationEvent> {
+    return this.run(version, commits$, done$, options.resume !== false, false);
+  }
+
+  /**
+   * {@link start}; a run that ends without a switch (it failed, was unsubscribed, closed or
+   * stopped) gives the snapshot operation up, unless `keepLockWhenRestored` and it restored
+   * (`migrate`, whose `sync` follows).
+   */
+  private run(
+    version: number,
+    commits$: Observable<VersionedChangeset>,
+    done$: Observable<unknown>,
+    resume: boolean,
+    keepLockWhenRestored: boolean,
+  ): Observable<MigrationEvent> {
     return defer(() => {
       checkVersion(version, 'migration height', 1);
       this.claim(`start a migration at height ${version}`);
@@ -249,13 +266,15 @@ export class MigrationManager {
       const caller = this.options.logWrittenByCaller === true;
       // Commits and the stop signal are taken from the very first moment: the inspection of the
       // targets below is asynchronous, and a hot source must not lose what it emits meanwhile.
-      // The replay buffers only for those few reads; then the pipeline consumes it directly.
-      const early = new ReplaySubject<VersionedChangeset>();
+      // Commits are held only for those few reads; then the pipeline consumes them directly.
+      const early = holdUntilSubscribed(commits$);
       const stopped = new ReplaySubject<unknown>(1);
       const inputs = new Subscription();
-      inputs.add(commits$.subscribe(early));
+      inputs.add(early.connection);
       inputs.add(done$.subscribe(stopped));
-      return from(Promise.all([options.resume === false ? this.requireEmpty(version) : this.targetState(version), this.log.latest()])).pipe(
+      let restored = false;
+      let switched = false;
+      return from(Promise.all([resume ? this.targetState(version) : this.requireEmpty(version), this.log.latest()])).pipe(
         concatMap(([state, logged]) => {
           this.logInfo(state.restored ? 'migration resumed' : 'migration started', {
             height: version,
@@ -267,7 +286,7 @@ export class MigrationManager {
           return migrationPipeline({
             height: version,
             snapshot$: snapshots.createMigration(version),
-            commits$: early,
+            commits$: early.held,
             done$: stopped,
             append: (entry) => (caller ? of(undefined) : from(this.log.append(entry))),
             read: (v) => from(this.log.read(v)),
@@ -293,10 +312,12 @@ export class MigrationManager {
         tap({
           next: (event) => {
             if (event.type === 'restored') {
+              restored = true;
               this.restoredHeight = event.version;
               if (this.migrated.value < event.version) this.migrated.next(event.version);
             }
             if (event.type === 'switch') {
+              switched = true;
               snapshots.endMigration(sc ?? null);
               this.logInfo('migration switched', { version: event.version });
             }
@@ -307,6 +328,9 @@ export class MigrationManager {
         finalize(() => {
           inputs.unsubscribe();
           this.running = false;
+          // Otherwise the lock would outlive the run, and a retry or a state-sync snapshot would
+          // be refused with ERR_SNAPSHOT_CONFLICT until close.
+          if (!switched && !(keepLockWhenRestored && restored)) snapshots.endMigration(null);
         }),
       );
     });
@@ -315,10 +339,16 @@ export class MigrationManager {
   /**
    * Restores the snapshot at `version` into SC and SS and verifies it (Go `Migrate`), without
    * following commits. Resolves with the `restored` event; the snapshot lock stays held until
-   * {@link close}.
+   * {@link close}. Rejects with the run's error (the lock is then released), or with `ERR_CLOSED`
+   * when {@link close} stopped it first.
    */
   migrate(version: number): Promise<RestoredEvent> {
-    return firstValueFrom(this.start(version, NEVER, NEVER).pipe(filter((e): e is RestoredEvent => e.type === 'restored')));
+    return firstValueFrom(
+      this.run(version, NEVER, NEVER, true, true).pipe(
+        filter((e): e is RestoredEvent => e.type === 'restored'),
+        throwIfEmpty(() => new StoreError('ERR_CLOSED', `the migration at height ${version} was closed before its restore finished`, { details: { height: version } })),
+      ),
+    );
   }
 
   /**

@@ -1,4 +1,6 @@
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { BehaviorSubject, filter, firstValueFrom, lastValueFrom, NEVER, Subject, tap, toArray } from 'rxjs';
 import { toHex, utf8 } from '../../src/core/bytes.js';
 import type { VersionedChangeset } from '../../src/core/changeset.js';
@@ -326,6 +328,88 @@ describe('MigrationManager', () => {
       expect(error.code).toBe('ERR_CLOSED');
     } finally {
       await s.close();
+    }
+  });
+  it('keeps no forwarded changeset once it is applied (commits are held only until the pipeline subscribes)', async () => {
+    // jest runs without --expose-gc; V8 can expose it at run time.
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const s = await setup(3);
+    try {
+      const commits$ = new Subject<VersionedChangeset>();
+      const events = lastValueFrom(s.manager.start(3, commits$, NEVER).pipe(toArray()));
+      const forwarded: WeakRef<VersionedChangeset>[] = [];
+      // Forwarded before the pipeline subscribed (the targets are being inspected) and after.
+      for (let i = 0; i < 40; i++) {
+        const entry = await s.commitNext();
+        forwarded.push(new WeakRef(entry));
+        commits$.next(entry);
+      }
+      await firstValueFrom(s.manager.migratedVersion$.pipe(filter((v) => v === 43)));
+      for (let i = 0; i < 3; i++) {
+        gc();
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      // The catch-up reads every changeset back from the log: none of the forwarded objects is needed.
+      expect(forwarded.filter((ref) => ref.deref() !== undefined).length).toBeLessThanOrEqual(1);
+      await s.manager.close();
+      await events;
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('gives the snapshot lock up when a run fails, so that a retry can start (the SC is verified again)', async () => {
+    let wrongRoot = true;
+    const holder: { v1?: LegacyStore } = {};
+    const s = await setup(4, {
+      source: { storeRoot: async (store, v) => (wrongRoot && store === 'staking' ? new Uint8Array(32) : holder.v1!.storeRoot(store, v)) },
+    });
+    holder.v1 = s.v1;
+    try {
+      const failed = await errorOf(lastValueFrom(s.manager.start(4, new Subject(), new Subject())));
+      expect(failed.code).toBe('ERR_HASH_MISMATCH');
+      expect(s.snapshots.isMigrating).toBe(false);
+      wrongRoot = false;
+      const done$ = new Subject<void>();
+      // The stop signal once the retry restored (it finds the targets done and verifies them).
+      const retried = lastValueFrom(s.manager.start(4, new Subject(), done$).pipe(tap((e) => e.type === 'restored' && done$.next()), toArray()));
+      expect((await retried).at(-1)).toEqual({ type: 'switch', version: 4 });
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('gives the snapshot lock up when a run is unsubscribed after its restore', async () => {
+    const s = await setup(4);
+    try {
+      const subscription = s.manager.start(4, new Subject(), NEVER).subscribe();
+      await firstValueFrom(s.manager.migratedVersion$.pipe(filter((v) => v === 4)));
+      expect(s.snapshots.isMigrating).toBe(true);
+      subscription.unsubscribe();
+      expect(s.snapshots.isMigrating).toBe(false);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('migrate keeps the lock for sync once restored, and rejects with ERR_CLOSED when closed before', async () => {
+    const s = await setup(4);
+    try {
+      await s.manager.migrate(4);
+      expect(s.snapshots.isMigrating).toBe(true);
+    } finally {
+      await s.close();
+    }
+    const t = await setup(30);
+    try {
+      const migrating = t.manager.migrate(30);
+      await t.manager.close();
+      const error = await errorOf(migrating);
+      expect(error.code).toBe('ERR_CLOSED');
+      expect(error.message).toMatch(/height 30 was closed before its restore finished/);
+    } finally {
+      await t.close();
     }
   });
 });
