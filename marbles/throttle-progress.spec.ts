@@ -3,7 +3,17 @@ import type { MigrationEvent } from '../src/migration/events.js';
 import { testScheduler } from './support.js';
 
 const p = (n: number): MigrationEvent => ({ type: 'progress', phase: 'restore', items: n, keys: n, bytes: n, storesDone: 0, lag: 0 });
-const values = { a: p(1), b: p(2), c: p(3), d: p(4), e: p(5), r: { type: 'restored', version: 9, keys: 5, storeRoots: {} } } satisfies Record<string, MigrationEvent>;
+const values = {
+  a: p(1),
+  b: p(2),
+  c: p(3),
+  d: p(4),
+  e: p(5),
+  f: p(6),
+  r: { type: 'restored', version: 9, keys: 5, storeRoots: {} },
+  x: { type: 'applied', version: 10 },
+  y: { type: 'logged', version: 11 },
+} satisfies Record<string, MigrationEvent>;
 
 describe('throttleProgress', () => {
   it('emits the first progress at once and the latest of a burst at the end of the interval', () => {
@@ -32,6 +42,13 @@ describe('throttleProgress', () => {
       const source = hot('-abc-----', values);
       expectObservable(source.pipe(throttleProgress(3)), '^-----!').toBe('-a--c', values);
       expectSubscriptions(source.subscriptions).toBe('^-----!');
+    });
+  });
+
+  it('keeps the rate when per-version events (applied, logged) come between progress events', () => {
+    testScheduler().run(({ hot, expectObservable }) => {
+      const source = hot('-ax--bx--cy--dx--ex--fx--|', values);
+      expectObservable(source.pipe(throttleProgress(8))).toBe('-ax---x--cy---x--ex---x--(f|)', values);
     });
   });
 });

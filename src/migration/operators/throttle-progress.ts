@@ -1,15 +1,23 @@
 import { asyncScheduler, Observable, type MonoTypeOperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
 import type { MigrationEvent, ProgressEvent } from '../events.js';
 
+/** Events that come once per version and so do not supersede a pending progress event. */
+const PER_VERSION: ReadonlySet<MigrationEvent['type']> = new Set(['logged', 'applied']);
+
 /**
  * Rate-limits `progress` events to at most one per `intervalMs` (the first at once, the latest of
  * a burst at the end of the interval) and lets every other event through immediately. A pending
- * progress event is emitted before the next non-progress event, so progress never appears after
- * the event that supersedes it. The scheduler is injectable for virtual-time tests.
+ * progress event is emitted before a milestone (`restored`, `caughtUp`, `switch`, any event but
+ * the per-version `logged` and `applied`) and before the end, so progress never appears after the
+ * event that supersedes it; the interval then starts again. Per-version events do not flush it: a
+ * catch-up emits one per version, and would otherwise let every progress through.
  *
  * ```
- * source:  -pppp-----pp-r-|      (intervalMs = 3 frames)
+ * source:  -pppp-----pp-r-|      (intervalMs = 3 frames; r = restored)
  * result:  -p--p-----p-pr-|
+ *
+ * source:  -pa--pa--pa--pa--pa--pa--|      (intervalMs = 8 frames; a = applied)
+ * result:  -pa---a--pa---a--pa---a--(p|)
  * ```
  *
  * @example
@@ -32,18 +40,18 @@ export function throttleProgress(intervalMs: number, scheduler: SchedulerLike = 
         }, intervalMs);
       };
       const flush = (): void => {
-        window?.unsubscribe();
-        window = undefined;
         if (pending !== undefined) {
           const event = pending;
           pending = undefined;
           subscriber.next(event);
+          window?.unsubscribe();
+          openWindow();
         }
       };
       const subscription = source.subscribe({
         next: (event) => {
           if (event.type !== 'progress') {
-            flush();
+            if (!PER_VERSION.has(event.type)) flush();
             subscriber.next(event);
             return;
           }
