@@ -1,4 +1,4 @@
-import { of, shareReplay } from 'rxjs';
+import { concat, NEVER, of, ReplaySubject, shareReplay } from 'rxjs';
 import { StoreError } from '../src/core/errors.js';
 import { applyLogged } from '../src/migration/operators/apply-logged.js';
 import type { MigrationEvent } from '../src/migration/events.js';
@@ -23,6 +23,22 @@ describe('applyLogged', () => {
       const result = applyLogged(1, { latest$, stop$, read: (v) => of(cs(v)), apply: () => cold('|') });
       expectObservable(result).toBe('(abcC)(dD)-(eE)-----|', ev);
     });
+  });
+
+  it('replays a long log with effects that answer at once, without the stack growing per version', () => {
+    const versions = 2_000;
+    const events: MigrationEvent[] = [];
+    let completed = false;
+    const stop$ = new ReplaySubject<string>(1);
+    applyLogged(1, { latest$: concat(of(versions), NEVER), stop$, read: (v) => of(cs(v)), apply: () => of(undefined) }).subscribe({
+      next: (event) => events.push(event),
+      complete: () => (completed = true),
+    });
+    // Everything above ran synchronously, up to the wait for the next version.
+    expect(events.filter((e) => e.type === 'applied')).toHaveLength(versions);
+    expect(events.at(-1)).toEqual({ type: 'caughtUp', version: versions });
+    stop$.next('stop');
+    expect(completed).toBe(true);
   });
 
   it('takes each apply in turn: a slow write delays the next version, never reorders it', () => {

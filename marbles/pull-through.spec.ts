@@ -1,4 +1,4 @@
-import { take } from 'rxjs';
+import { of, take } from 'rxjs';
 import { pullThrough, PullObservable } from '../src/core/pull.js';
 import { marblePullSource, testScheduler } from './support.js';
 
@@ -31,6 +31,18 @@ describe('pullThrough', () => {
       // The failing read ends at frame 2, during write 1 (frames 1-4): its error follows w.
       expectObservable(result).toBe('----(w#)', { w: 1 }, new Error('read failed'));
     });
+  });
+
+  it('works with a source and a sink that both answer at once (the same frame, no stack growth)', () => {
+    testScheduler().run(({ expectObservable }) => {
+      const source = marblePullSource([[1, 2], [3, 4], [5]], (batch) => of(batch));
+      expectObservable(pullThrough(source, (batch) => of(batch.length), 2)).toBe('(abc|)', { a: 2, b: 2, c: 1 });
+      expectObservable(pullThrough(source, (batch) => of(batch.length), 2, 1)).toBe('(abc|)', { a: 2, b: 2, c: 1 });
+    });
+    const many = Array.from({ length: 100_000 }, (_, i) => [i]);
+    let written = 0;
+    pullThrough(marblePullSource(many, (batch) => of(batch)), (batch) => of((written += batch.length)), 1).subscribe();
+    expect(written).toBe(100_000);
   });
 
   it('tears the source down on unsubscribe', () => {

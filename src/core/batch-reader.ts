@@ -1,4 +1,4 @@
-import { Observable } from 'rxjs';
+import { PullObservable, pullFromReader } from './pull.js';
 
 /**
  * A pull-based source of bulk data: nothing is read until `read` is called, and each call reads
@@ -14,41 +14,14 @@ export interface BatchReader<T> {
 }
 
 /**
- * A cold Observable over a {@link BatchReader}: on subscribe it opens the reader, then reads a
- * batch, emits its items synchronously, and reads the next batch only after the subscriber has
- * taken every item of the previous one. At most one batch is in memory. Unsubscribing stops the
- * loop and closes the reader; a read failure is an error notification after the items before it.
+ * A cold, pull-based Observable over a {@link BatchReader} (a {@link PullObservable}): on subscribe
+ * it opens the reader, then reads a batch, emits its items synchronously, and reads the next batch
+ * only after the subscriber has taken every item of the previous one. An operator that writes
+ * asynchronously, such as `restoreSnapshot`, pulls it batch by batch instead, at the pace of its
+ * writes, so at most one batch (plus its read-ahead) is in memory however slow the writes are.
+ * Unsubscribing closes the reader (once an open under way finished); a read failure is an error
+ * notification after the items before it; at the end the reader is closed before completion.
  */
-export function fromBatchReader<T>(
-  open: () => BatchReader<T> | Promise<BatchReader<T>>,
-  batchSize: number,
-): Observable<T> {
-  return new Observable<T>((subscriber) => {
-    let reader: BatchReader<T> | undefined;
-    let stopped = false;
-    const run = async (): Promise<void> => {
-      reader = await open();
-      // Unsubscribed while it opened: the teardown found no reader to close.
-      if (stopped) return void (await reader.close());
-      for (;;) {
-        const batch = await reader.read(batchSize);
-        if (stopped) return;
-        if (batch.length === 0) break;
-        for (const item of batch) {
-          subscriber.next(item);
-          if (stopped) return;
-        }
-      }
-      await reader.close();
-      subscriber.complete();
-    };
-    run().catch(async (error: unknown) => {
-      await reader?.close().catch(() => undefined);
-      subscriber.error(error);
-    });
-    return () => {
-      stopped = true;
-      void reader?.close().catch(() => undefined);
-    };
-  });
+export function fromBatchReader<T>(open: () => BatchReader<T> | Promise<BatchReader<T>>, batchSize: number): PullObservable<T> {
+  return new PullObservable(pullFromReader(open), batchSize);
 }

@@ -1,4 +1,4 @@
-import { concat, concatMap, defer, EMPTY, finalize, from, materialize, Observable, Subject, takeWhile, throwError } from 'rxjs';
+import { concat, concatMap, defer, EMPTY, finalize, from, materialize, Observable, type Subscriber, takeWhile, throwError } from 'rxjs';
 import type { BatchReader } from './batch-reader.js';
 
 /**
@@ -11,15 +11,21 @@ export type PullSource<T> = (requests: Observable<number>) => Observable<readonl
 
 /**
  * A {@link PullSource} over a {@link BatchReader}, opened lazily on the first request and closed
- * when the batches complete, fail or are unsubscribed.
+ * when the batches complete (before the completion), fail or are unsubscribed.
  */
 export function pullFromReader<T>(open: () => BatchReader<T> | Promise<BatchReader<T>>): PullSource<T> {
   return (requests) =>
     defer(() => {
       let reader: Promise<BatchReader<T>> | undefined;
       const get = (): Promise<BatchReader<T>> => (reader ??= Promise.resolve().then(open));
+      const read = async (max: number): Promise<readonly T[]> => {
+        const r = await get();
+        const batch = await r.read(max);
+        if (batch.length === 0) await r.close();
+        return batch;
+      };
       return requests.pipe(
-        concatMap((max) => from(get().then((r) => r.read(max)))),
+        concatMap((max) => from(read(max))),
         takeWhile((batch) => batch.length > 0),
         finalize(() => {
           void reader?.then((r) => r.close()).catch(() => undefined);
@@ -33,7 +39,8 @@ export function pullFromReader<T>(open: () => BatchReader<T> | Promise<BatchRead
  * only after the Observable returned by `sink` completed. With `readAhead` n > 0, n more batches
  * are requested up front, so the source reads while the sink writes (the disk's read and write
  * waits overlap) and at most 1 + n batches are in memory, however slow the sink. The request loop
- * is closed over an internal subject that never leaves this function.
+ * never leaves this function; a source and a sink that answer synchronously work too, with a
+ * stack that does not grow per batch.
  *
  * ```
  * readAhead 0:  read -r--------r--------r|      r = a batch arrives
@@ -50,9 +57,8 @@ export function pullThrough<T, R>(
 ): Observable<R> {
   if (!Number.isSafeInteger(readAhead) || readAhead < 0) throw new RangeError(`readAhead must be a non-negative integer, got ${readAhead}`);
   return defer(() => {
-    const more = new Subject<number>();
-    const requests = concat(from(new Array<number>(1 + readAhead).fill(batchSize)), more);
-    return source(requests).pipe(
+    const requests = requestLoop(batchSize, 1 + readAhead);
+    return source(requests.stream).pipe(
       // A read-ahead batch's error waits its turn: the batch being written is finished first.
       materialize(),
       concatMap((notification) => {
@@ -61,14 +67,52 @@ export function pullThrough<T, R>(
         return concat(
           sink(notification.value),
           defer(() => {
-            more.next(batchSize);
+            requests.next();
             return EMPTY;
           }),
         );
       }),
-      finalize(() => more.complete()),
+      finalize(() => requests.complete()),
     );
   });
+}
+
+/**
+ * The requests of {@link pullThrough}: `initial` at once, then one per `next()`. A trampoline: a
+ * request made while one is being delivered (a source and a sink that both answer synchronously)
+ * is delivered right after it returns, by the same loop, instead of being lost to a stream not yet
+ * subscribed or delivered one stack frame deeper per batch.
+ */
+function requestLoop(batchSize: number, initial: number): { readonly stream: Observable<number>; next(): void; complete(): void } {
+  let target: Subscriber<number> | undefined;
+  let owed = initial;
+  let delivering = false;
+  const deliver = (): void => {
+    if (delivering) return;
+    delivering = true;
+    try {
+      while (owed > 0 && target !== undefined && !target.closed) {
+        owed--;
+        target.next(batchSize);
+      }
+    } finally {
+      delivering = false;
+    }
+  };
+  return {
+    stream: new Observable<number>((subscriber) => {
+      target = subscriber;
+      deliver();
+      return () => {
+        if (target === subscriber) target = undefined;
+      };
+    }),
+    next: () => {
+      owed++;
+      deliver();
+    },
+    complete: () => target?.complete(),
+  };
 }
 
 /**

@@ -1,4 +1,5 @@
-import { defer, lastValueFrom, of, toArray } from 'rxjs';
+import { defer, lastValueFrom, of, take, toArray } from 'rxjs';
+import { fromBatchReader } from '../../src/core/batch-reader.js';
 import { PullObservable, pullFromReader } from '../../src/core/pull.js';
 import type { BatchReader } from '../../src/core/batch-reader.js';
 import { restoreSnapshot } from '../../src/migration/operators/restore-snapshot.js';
@@ -55,5 +56,33 @@ describe('bounded memory', () => {
     expect(written).toBe(KEYS + 1);
     // The source never ran ahead of the writes by more than the batch being written.
     expect(maxInFlight).toBeLessThanOrEqual(BATCH);
+  });
+
+  it('a snapshot from fromBatchReader (LegacyStore.snapshot, CommitStore.snapshot) is pulled at the pace of the writes too', async () => {
+    const counter = { produced: 0 };
+    let written = 0;
+    let maxInFlight = 0;
+    const slow = () => new Promise<void>((resolve) => setImmediate(resolve));
+    const small = 64;
+    const events = await lastValueFrom(
+      fromBatchReader(() => syntheticSnapshot(counter), small).pipe(
+        restoreSnapshot({
+          batchSize: small,
+          sc: (items) =>
+            defer(async () => {
+              maxInFlight = Math.max(maxInFlight, counter.produced - written);
+              await slow();
+              written += items.length;
+            }),
+          ss: () => defer(slow),
+          finish: (totals) => of({ type: 'restored' as const, version: 1, keys: totals.keys, storeRoots: {} }),
+        }),
+        take(200),
+        toArray(),
+      ),
+    );
+    expect(events).toHaveLength(200);
+    // The batch being written and the one read ahead, not the 200 × 64 items read so far.
+    expect(maxInFlight).toBeLessThanOrEqual(2 * small);
   });
 });
