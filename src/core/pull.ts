@@ -11,12 +11,15 @@ export type PullSource<T> = (requests: Observable<number>) => Observable<readonl
 
 /**
  * A {@link PullSource} over a {@link BatchReader}, opened lazily on the first request and closed
- * when the batches complete (before the completion), fail or are unsubscribed.
+ * when the batches complete (before the completion), fail or are unsubscribed. On unsubscribe,
+ * the reader is closed once a read under way has settled: a reader never sees `close` during
+ * its own `read`.
  */
 export function pullFromReader<T>(open: () => BatchReader<T> | Promise<BatchReader<T>>): PullSource<T> {
   return (requests) =>
     defer(() => {
       let reader: Promise<BatchReader<T>> | undefined;
+      let reading: Promise<unknown> = Promise.resolve();
       const get = (): Promise<BatchReader<T>> => (reader ??= Promise.resolve().then(open));
       const read = async (max: number): Promise<readonly T[]> => {
         const r = await get();
@@ -25,10 +28,15 @@ export function pullFromReader<T>(open: () => BatchReader<T> | Promise<BatchRead
         return batch;
       };
       return requests.pipe(
-        concatMap((max) => from(read(max))),
+        concatMap((max) => {
+          const batch = read(max);
+          reading = batch.catch(() => undefined);
+          return from(batch);
+        }),
         takeWhile((batch) => batch.length > 0),
         finalize(() => {
-          void reader?.then((r) => r.close()).catch(() => undefined);
+          const opened = reader;
+          if (opened !== undefined) void reading.then(() => opened).then((r) => r.close()).catch(() => undefined);
         }),
       );
     });

@@ -27,4 +27,21 @@ describe('fromBatchReader', () => {
     await new Promise<void>((resolve) => source.subscribe({ next: (n) => log.push(String(n)), complete: () => (log.push('complete'), resolve()) }));
     expect(log).toEqual(['2', '1', '0', 'close', 'complete']);
   });
+
+  it('closes the reader only once a read under way settled when the subscriber leaves', async () => {
+    const log: string[] = [];
+    let finishRead!: () => void;
+    const reader: BatchReader<number> = {
+      read: () => new Promise((resolve) => (finishRead = () => (log.push('read done'), resolve([1])))),
+      close: async () => void log.push('close'),
+    };
+    const subscription = fromBatchReader(() => reader, 2).subscribe();
+    await new Promise((resolve) => setImmediate(resolve));
+    subscription.unsubscribe();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(log).toEqual([]);
+    finishRead();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(log).toEqual(['read done', 'close']);
+  });
 });
