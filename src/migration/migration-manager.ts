@@ -306,7 +306,9 @@ export class MigrationManager {
             ...(this.options.progressIntervalMs === undefined ? {} : { progressIntervalMs: this.options.progressIntervalMs }),
             ...(this.options.scheduler ? { scheduler: this.options.scheduler } : {}),
             ...(state.restored ? { resumeFrom: state.migrated } : {}),
-            initialLogged: logged,
+            // A resumed run may find the log empty: the catch-up trims it up to the version it
+            // applied, which the log then holds no more, although every version up to it is logged.
+            initialLogged: Math.max(logged, state.migrated),
           });
         }),
         tap({

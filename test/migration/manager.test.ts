@@ -412,4 +412,29 @@ describe('MigrationManager', () => {
       await t.close();
     }
   });
+
+  it('resumes after the catch-up trimmed the log up to its last applied version (the log is empty then)', async () => {
+    const s = await setup(3, { trimEvery: 2 });
+    try {
+      const first = new Subject<VersionedChangeset>();
+      const applied4 = new Subject<void>();
+      const run = s.manager.start(3, first, NEVER).subscribe((e) => e.type === 'applied' && e.version === 4 && applied4.next());
+      const trimmed = firstValueFrom(applied4);
+      first.next(await s.commitNext());
+      // `applied` comes once the step is done, its trim of the log up to 4 included.
+      await trimmed;
+      // The process stops here, with nothing else pending.
+      run.unsubscribe();
+      const commits$ = new Subject<VersionedChangeset>();
+      const done$ = new Subject<void>();
+      const events = lastValueFrom(s.manager.start(3, commits$, done$).pipe(tap((e) => e.type === 'applied' && done$.next()), toArray()));
+      commits$.next(await s.commitNext());
+      const all = await events;
+      expect(versionsOf(all, 'applied')).toEqual([5]);
+      expect(all.at(-1)).toEqual({ type: 'switch', version: 5 });
+      expect(toHex(await s.sc.appHash(5))).toBe(toHex(await s.v1.appHash(5)));
+    } finally {
+      await s.close();
+    }
+  });
 });
