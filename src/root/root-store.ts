@@ -54,7 +54,13 @@ export type RootStoreEvent =
   | MigrationEvent
   | { readonly type: 'migrationStarted'; readonly height: number }
   | { readonly type: 'migrationFailed'; readonly error: unknown }
-  | { readonly type: 'switched'; readonly version: number; readonly height: number };
+  | { readonly type: 'switched'; readonly version: number; readonly height: number }
+  /**
+   * After the switch, `version` was committed (commitment and changeset log durable) but writing
+   * it to the SS failed with `error`: the SS is completed from the log before the next commit and
+   * before the next read from the SS, and that operation fails if completing it fails again.
+   */
+  | { readonly type: 'ssBehind'; readonly version: number; readonly error: unknown };
 
 /** A query answer. */
 export interface QueryResult {
@@ -99,6 +105,9 @@ export class RootStore {
   private v1: LegacyStore | undefined;
   private record: MigrationRecord | undefined;
   private closed = false;
+  /** A post-switch commit's SS write failed: see {@link catchUpSs}. */
+  private ssBehind = false;
+  private ssCatchUp: Promise<void> | undefined;
 
   /** Migration and switch events; the last few are replayed to a new subscriber. */
   readonly events$: Observable<RootStoreEvent> = this.eventsSubject.asObservable();
@@ -144,6 +153,10 @@ export class RootStore {
       root.phaseNow = 'switched';
       root.latest = sc?.latestVersion ?? v1.latestVersion;
       await root.completeSsFromLog();
+      // The switch trims the migration log after its record is durable: a crash in between left
+      // entries nothing else deletes. Without an SC the log goes on after the switch, where each
+      // commit keeps its own entry (the SS is completed from it) and deletes the one before.
+      await root.migrationLog.trim(withSc ? root.latest : root.latest - 1);
       if (options.retainV1 === false && withSc) root.v1 = undefined;
     } else if (record?.status === 'migrating' && options.migrate) {
       // Interrupted mid-migration: store/v2 is not read until the switch; the migration resumes
@@ -332,6 +345,8 @@ export class RootStore {
    */
   private async commitV2(version: number, changeset: Changeset): Promise<Uint8Array> {
     const { sc, ss } = this;
+    // First the version an earlier failed SS write left out: this commit deletes its log entry.
+    await this.catchUpSs();
     const log = this.postSwitchLog;
     const logOps = [log.entryOp({ version, changeset }), log.deleteOp(version - 1)];
     let info;
@@ -339,10 +354,50 @@ export class RootStore {
       await sc.writeChangeset(changeset);
       info = await sc.commit(version, logOps);
     } else {
-      info = await this.v1!.commit(changeset, logOps);
+      // store/v1's trees number their versions themselves.
+      const v1 = this.v1!;
+      if (v1.latestVersion !== version - 1) {
+        throw new StoreError('ERR_STATE', `store/v1's trees are at version ${v1.latestVersion}, the root store commits ${version}`, {
+          details: { trees: v1.latestVersion, version },
+        });
+      }
+      info = await v1.commit(changeset, logOps);
     }
-    await ss.applyChangeset(version, changeset);
+    // The version is committed from here on: its hash is final and the log holds its changeset.
+    this.latest = version;
+    try {
+      await ss.applyChangeset(version, changeset);
+    } catch (error) {
+      this.ssBehind = true;
+      this.options.logger?.error('SS write failed after a durable commit; it is completed from the log', { version, error: String(error) });
+      this.emit({ type: 'ssBehind', version, error });
+    }
     return commitInfoHash(info.storeInfos);
+  }
+
+  /**
+   * Completes the SS from the post-switch log when a commit's SS write failed (see the
+   * `ssBehind` event); one completion at a time, shared by concurrent callers. A failure is
+   * `ERR_IO` with the cause, and the next call tries again.
+   */
+  private catchUpSs(): Promise<void> {
+    if (!this.ssBehind) return Promise.resolve();
+    this.ssCatchUp ??= this.completeSsFromLog()
+      .then(
+        () => {
+          this.ssBehind = false;
+        },
+        (error: unknown) => {
+          throw new StoreError('ERR_IO', `the SS is behind at version ${this.ss.latestVersion} (latest ${this.latest}) and completing it from the changeset log failed`, {
+            cause: error,
+            details: { ss: this.ss.latestVersion, latest: this.latest },
+          });
+        },
+      )
+      .finally(() => {
+        this.ssCatchUp = undefined;
+      });
+    return this.ssCatchUp;
   }
 
   /** Ends catch-up and moves to store/v2 at the boundary before `version`. */
@@ -414,6 +469,7 @@ export class RootStore {
       const proof = this.sc ? await this.sc.getProof(storeKey, version, key) : await this.v1!.getProof(storeKey, key, version);
       return { version, value: proof.value, proof };
     }
+    await this.catchUpSs();
     try {
       return { version, value: await this.ss.get(storeKey, version, key) };
     } catch (error) {

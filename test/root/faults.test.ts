@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { filter, firstValueFrom } from 'rxjs';
 import { toHex, utf8 } from '../../src/core/bytes.js';
 import { isStoreError } from '../../src/core/errors.js';
-import { openDb } from '../../src/db/level-db.js';
+import { openDb, type LevelDb } from '../../src/db/level-db.js';
 import { LegacyStore } from '../../src/v1/legacy-store.js';
 import { CommitStore } from '../../src/commitment/commit-store.js';
 import { RootStore, type RootStoreEvent } from '../../src/root/root-store.js';
@@ -112,3 +112,70 @@ describe('fault injection on store/v1 reads during the snapshot', () => {
   });
 });
 
+describe.each([
+  ['with an SC', true],
+  ['SS only', false],
+])('after the switch (%s)', (_name, withSc) => {
+  const openRoot = (e: Awaited<ReturnType<typeof env>>, db: LevelDb) =>
+    RootStore.open({ v1: { db: e.v1db, storeKeys: STORES }, v2: { db, sc: withSc }, migrate: true, batchSize: 16 });
+
+  it('a commit whose SS write fails is committed; the SS is completed from the log before the next read and commit', async () => {
+    const e = await env();
+    const faulty = new FaultyLevel(e.v2raw);
+    try {
+      const root = await openRoot(e, faulty.db);
+      await driveToSwitch(root, HEIGHT + 200);
+      // The writes of one post-switch commit to store/v2: the SS write is the last of them.
+      const before = faulty.writes;
+      await root.commit(scenarioChangeset(root.latestVersion + 1, 5, STORES));
+      faulty.arm({ afterWrites: faulty.writes - before });
+      const behind = firstValueFrom(root.events$.pipe(filter((ev) => ev.type === 'ssBehind')));
+      const v = root.latestVersion + 1;
+      const hash = await root.commit(scenarioChangeset(v, 5, STORES));
+      expect(faulty.injected).toBe(1);
+      expect(root.latestVersion).toBe(v);
+      const event = (await behind) as { version: number; error: Error };
+      expect(event.version).toBe(v);
+      expect(event.error.message).toMatch(/injected write fault/);
+      // The read completes the SS first; so would the next commit.
+      expect((await root.query('bank', utf8(`key-${v}-2`))).value).toEqual(utf8(`value-${v}-2`));
+      await root.commit(scenarioChangeset(v + 1, 5, STORES));
+      expect((await root.query('staking', utf8(`key-${v + 1}-4`))).value).toEqual(utf8(`value-${v + 1}-4`));
+      await root.close();
+      const reopened = await openRoot(e, e.v2raw);
+      expect(reopened.latestVersion).toBe(v + 1);
+      expect((await reopened.query('bank', utf8(`key-${v}-2`), { version: v })).value).toEqual(utf8(`value-${v}-2`));
+      await reopened.close();
+      // The commitment holds version v under the hash the commit returned, and nothing beyond v + 1.
+      const commitment = withSc
+        ? await CommitStore.open(e.v2raw, { storeKeys: STORES, prefix: 'sc/' })
+        : await LegacyStore.open(e.v1db, { storeKeys: STORES });
+      expect(commitment.latestVersion).toBe(v + 1);
+      expect(toHex(await commitment.appHash(v))).toBe(toHex(hash));
+    } finally {
+      await e.close();
+    }
+  });
+
+  it('a crash between the switch record and the trim of the migration log: the next open trims it', async () => {
+    const e = await env();
+    try {
+      const root = await openRoot(e, e.v2raw);
+      await driveToSwitch(root, HEIGHT + 200);
+      const latest = root.latestVersion;
+      expect(latest).toBeGreaterThan(HEIGHT + 1);
+      // What the trim would have deleted: entries of versions before the latest.
+      const stale = Array.from({ length: latest - HEIGHT - 1 }, (_, i) => HEIGHT + 1 + i);
+      for (const v of stale) await root.migrationLog.append(scenarioChangeset(v, 1, STORES));
+      await root.close();
+      const reopened = await openRoot(e, e.v2raw);
+      for (const v of stale) expect({ v, entry: await reopened.migrationLog.read(v) }).toEqual({ v, entry: undefined });
+      // Without an SC, the latest commit's own entry stays: the SS would be completed from it.
+      expect(await reopened.migrationLog.latest()).toBe(withSc ? 0 : latest);
+      expect(reopened.latestVersion).toBe(latest);
+      await reopened.close();
+    } finally {
+      await e.close();
+    }
+  });
+});
