@@ -11,7 +11,8 @@ export type PullSource<T> = (requests: Observable<number>) => Observable<readonl
 
 /**
  * A {@link PullSource} over a {@link BatchReader}, opened lazily on the first request and closed
- * when the batches complete (before the completion), fail or are unsubscribed. On unsubscribe,
+ * when the batches complete or a read fails (before the completion or error), or when they are
+ * unsubscribed. On unsubscribe,
  * the reader is closed once a read under way has settled: a reader never sees `close` during
  * its own `read`.
  */
@@ -21,9 +22,16 @@ export function pullFromReader<T>(open: () => BatchReader<T> | Promise<BatchRead
       let reader: Promise<BatchReader<T>> | undefined;
       let reading: Promise<unknown> = Promise.resolve();
       const get = (): Promise<BatchReader<T>> => (reader ??= Promise.resolve().then(open));
+      // At the end and on a read failure, the reader is closed before the stream says so.
       const read = async (max: number): Promise<readonly T[]> => {
         const r = await get();
-        const batch = await r.read(max);
+        let batch: readonly T[];
+        try {
+          batch = await r.read(max);
+        } catch (error) {
+          await r.close().catch(() => undefined);
+          throw error;
+        }
         if (batch.length === 0) await r.close();
         return batch;
       };
