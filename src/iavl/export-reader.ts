@@ -3,7 +3,7 @@ import { StoreError } from '../core/errors.js';
 import { checkVersion } from '../core/version.js';
 import type { BatchReader } from '../core/batch-reader.js';
 import type { Node } from './node.js';
-import type { NodeDb } from './node-db.js';
+import { checkChild, type NodeDb } from './node-db.js';
 import type { NodeRef } from './node-key.js';
 
 /**
@@ -143,8 +143,8 @@ export class ExportReader implements BatchReader<ExportNode> {
       level = [];
       for (let i = 0; i < parents.length; i++) {
         const parent = parents[i]!;
-        parent.left = frame(loaded[2 * i]!);
-        parent.right = frame(loaded[2 * i + 1]!);
+        parent.left = frame(checkChild(parent.node, loaded[2 * i]!, 'left'));
+        parent.right = frame(checkChild(parent.node, loaded[2 * i + 1]!, 'right'));
         level.push(parent.left, parent.right);
       }
     }

@@ -367,12 +367,13 @@ export function describeRef(ref: NodeRef): string {
   return ref.kind === 'v1' ? `s(${ref.version}, ${ref.nonce})` : `n${toHex(ref.hash)}`;
 }
 
-/** The left child of an inner node: in memory when fresh, else from the node db. */
+/** The left child of an inner node: in memory when fresh, else from the node db (checked, see {@link checkChild}). */
 export function leftOf(ndb: NodeDb, node: Node): Node | Promise<Node> {
   if (node.left !== undefined) return node.left;
   const ref = node.leftRef;
   if (ref === undefined) throw missingChild(node, 'left');
-  return ndb.cached(ref) ?? ndb.getNode(ref);
+  const cached = ndb.cached(ref);
+  return cached !== undefined ? checkChild(node, cached, 'left') : ndb.getNode(ref).then((child) => checkChild(node, child, 'left'));
 }
 
 /** The right child of an inner node. */
@@ -380,7 +381,22 @@ export function rightOf(ndb: NodeDb, node: Node): Node | Promise<Node> {
   if (node.right !== undefined) return node.right;
   const ref = node.rightRef;
   if (ref === undefined) throw missingChild(node, 'right');
-  return ndb.cached(ref) ?? ndb.getNode(ref);
+  const cached = ndb.cached(ref);
+  return cached !== undefined ? checkChild(node, cached, 'right') : ndb.getNode(ref).then((child) => checkChild(node, child, 'right'));
+}
+
+/**
+ * `child` as read for `parent`'s `side`; `ERR_NODE_CORRUPT` unless it is lower than its parent. A
+ * stored reference is untrusted: one that points back up the tree (to the parent itself, or to
+ * an ancestor) would make every descent loop forever, and a child lower than its parent bounds
+ * any descent by the root's height.
+ */
+export function checkChild(parent: Node, child: Node, side: 'left' | 'right'): Node {
+  if (child.height < parent.height) return child;
+  const where = parent.ref === undefined ? toHex(parent.key) : describeRef(parent.ref);
+  throw new StoreError('ERR_NODE_CORRUPT', `inner node ${where} (height ${parent.height}) has a ${side} child of height ${child.height}: a child must be lower than its parent`, {
+    details: { node: where, height: parent.height, side, childHeight: child.height, child: child.ref === undefined ? null : describeRef(child.ref) },
+  });
 }
 
 function missingChild(node: Node, side: string): StoreError {

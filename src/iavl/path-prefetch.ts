@@ -9,6 +9,11 @@ interface Descent {
   readonly keys: readonly Uint8Array[];
 }
 
+/** `node` when it is lower than `parent` (or absent), else null: a corrupt reference. */
+function lower(parent: Node, node: Node | undefined): Node | undefined | null {
+  return node === undefined || node.height < parent.height ? node : null;
+}
+
 /**
  * Loads into the node cache what setting or removing `keys` under `root` will visit: every inner
  * node on each key's path and both its children (a copied inner node needs both, Go `clone`).
@@ -38,8 +43,11 @@ export async function prefetchPaths(ndb: NodeDb, root: Node, keys: readonly Uint
     while (stack.length > 0) {
       const { node, keys: through } = stack.pop()!;
       if (node.isLeaf) continue;
-      const left = child(node, 'left');
-      const right = child(node, 'right');
+      // A child not lower than its node is corrupt: left for the mutation to report (a descent
+      // into it would not end).
+      const left = lower(node, child(node, 'left'));
+      const right = lower(node, child(node, 'right'));
+      if (left === null || right === null) continue;
       if (left === undefined || right === undefined) {
         // A child neither in memory nor referenced is a broken tree: left for the mutation to report.
         const before = missing.length;

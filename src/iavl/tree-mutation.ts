@@ -1,7 +1,7 @@
 import { compareBytes, toHex } from '../core/bytes.js';
 import { StoreError } from '../core/errors.js';
 import { Node } from './node.js';
-import type { NodeDb } from './node-db.js';
+import { checkChild, type NodeDb } from './node-db.js';
 import { cacheKey, type NodeRef } from './node-key.js';
 
 /** Entries per node in the undo log: the node and its seven mutable fields. */
@@ -121,15 +121,17 @@ export class TreeMutation {
   }
 
   private left(node: Node): Node {
-    const child = node.left ?? this.find(node.leftRef);
-    if (child !== undefined) return child;
+    if (node.left !== undefined) return node.left;
+    const child = this.find(node.leftRef);
+    if (child !== undefined) return checkChild(node, child, 'left');
     if (node.leftRef === undefined) throw missingChild(node, 'left');
     throw new NeedsNodes([node.leftRef]);
   }
 
   private right(node: Node): Node {
-    const child = node.right ?? this.find(node.rightRef);
-    if (child !== undefined) return child;
+    if (node.right !== undefined) return node.right;
+    const child = this.find(node.rightRef);
+    if (child !== undefined) return checkChild(node, child, 'right');
     if (node.rightRef === undefined) throw missingChild(node, 'right');
     throw new NeedsNodes([node.rightRef]);
   }
@@ -159,7 +161,7 @@ export class TreeMutation {
       // One round trip for both.
       throw new NeedsNodes([node.leftRef, node.rightRef]);
     }
-    return node.cloneInner(left ?? this.left(node), right ?? this.right(node));
+    return node.cloneInner(this.left(node), this.right(node));
   }
 
   private setRec(node: Node, key: Uint8Array, value: Uint8Array): SetResult {

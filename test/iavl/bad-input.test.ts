@@ -5,6 +5,7 @@ import { openDb, type LevelDb } from '../../src/db/level-db.js';
 import { IavlTree } from '../../src/iavl/iavl-tree.js';
 import { type ExportNode, ExportReader } from '../../src/iavl/export-reader.js';
 import { nodeDbKey } from '../../src/iavl/node-db.js';
+import { decodeNode, encodedLengthBound, writeNode } from '../../src/iavl/node-codec.js';
 import { errorOf } from '../support/errors.js';
 
 async function withTree<T>(fn: (tree: IavlTree, db: LevelDb) => Promise<T>): Promise<T> {
@@ -22,6 +23,28 @@ async function filled(tree: IavlTree, n: number): Promise<void> {
 }
 
 describe('IAVL bad input: typed errors, never a crash or a silently wrong hash', () => {
+  it('a stored child reference that points back up the tree is ERR_NODE_CORRUPT for every descent, never an endless loop', async () =>
+    withTree(async (tree, db) => {
+      await filled(tree, 40);
+      // The root (version 1, nonce 1) made its own right child, as a corrupt database could hold.
+      const rootKey = nodeDbKey({ kind: 'v1', version: 1, nonce: 1 });
+      const root = decodeNode({ kind: 'v1', version: 1, nonce: 1 }, (await db.get(rootKey))!);
+      root.rightRef = { kind: 'v1', version: 1, nonce: 1 };
+      const bytes = new Uint8Array(encodedLengthBound(root));
+      await db.put(rootKey, bytes.subarray(0, writeNode(root, bytes, 0)));
+      const corrupt = await IavlTree.open(db, { cacheSize: 0 });
+      const expectCorrupt = (error: StoreError) => {
+        expect(error.code).toBe('ERR_NODE_CORRUPT');
+        expect(error.message).toMatch(/inner node s\(1, 1\) \(height \d+\) has a right child of height \d+: a child must be lower than its parent/);
+      };
+      expectCorrupt(await errorOf(corrupt.get(utf8('key-039'))));
+      expectCorrupt(await errorOf(lastValueFrom(corrupt.export(1).pipe(toArray()))));
+      expectCorrupt(await errorOf(corrupt.getProof(utf8('key-039'))));
+      expectCorrupt(await errorOf(corrupt.set(utf8('key-039'), utf8('x'))));
+      // The left half is intact.
+      expect(await corrupt.get(utf8('key-000'))).toEqual(utf8('value-0'));
+    }));
+
   it('refuses a nil value and an empty key', async () =>
     withTree(async (tree) => {
       const nil = await errorOf(tree.set(utf8('k'), undefined as unknown as Uint8Array));
