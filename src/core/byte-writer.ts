@@ -1,4 +1,4 @@
-import { putUvarint, uvarintLength, zigzag } from './varint.js';
+import { putUvarint, putVarint, uvarintLength, varintLength } from './varint.js';
 import { StoreError } from './errors.js';
 
 /** A growable output buffer for the Go-compatible binary encodings. */
@@ -35,9 +35,8 @@ export class ByteWriter {
     if (!Number.isSafeInteger(value)) {
       throw new StoreError('ERR_VERSION_RANGE', `varint ${value} is not a safe integer`);
     }
-    const u = zigzag(value);
-    this.ensure(uvarintLength(u));
-    this.length = putUvarint(this.buffer, this.length, u);
+    this.ensure(varintLength(value));
+    this.length = putVarint(this.buffer, this.length, value);
     return this;
   }
 

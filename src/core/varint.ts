@@ -27,7 +27,7 @@ export function uvarintLength(value: number): number {
   return n;
 }
 
-/** Writes unsigned LEB128 of a non-negative number ≤ 2^54 into `out` at `offset`; returns the new offset. */
+/** Writes unsigned LEB128 of a non-negative safe integer into `out` at `offset`; returns the new offset. */
 export function putUvarint(out: Uint8Array, offset: number, value: number): number {
   while (value >= TWO_POW_7) {
     out[offset++] = (value % TWO_POW_7) | 0x80;
@@ -37,9 +37,28 @@ export function putUvarint(out: Uint8Array, offset: number, value: number): numb
   return offset;
 }
 
-/** Zigzag mapping of a signed safe integer to its unsigned form (exact up to 2^54). */
-export function zigzag(value: number): number {
-  return value >= 0 ? value * 2 : -value * 2 - 1;
+/**
+ * Writes the zigzag varint of a safe integer (Go `binary.PutVarint`) into `out` at `offset`;
+ * returns the new offset. The unsigned form, 2v or 2|v| − 1, can exceed 2^53, where a number
+ * rounds odd integers, so it is never formed: its first byte holds the low six bits of the
+ * magnitude and the sign, and the rest is the magnitude shifted right by six bits.
+ */
+export function putVarint(out: Uint8Array, offset: number, value: number): number {
+  const m = value >= 0 ? value : -value - 1;
+  const first = (m % 64) * 2 + (value >= 0 ? 0 : 1);
+  const rest = Math.floor(m / 64);
+  if (rest === 0) {
+    out[offset] = first;
+    return offset + 1;
+  }
+  out[offset] = first | 0x80;
+  return putUvarint(out, offset + 1, rest);
+}
+
+/** Number of bytes of the zigzag varint of a safe integer. */
+export function varintLength(value: number): number {
+  const rest = Math.floor((value >= 0 ? value : -value - 1) / 64);
+  return rest === 0 ? 1 : 1 + uvarintLength(rest);
 }
 
 /** `uvarint` bytes of a non-negative safe integer. */
@@ -54,9 +73,8 @@ export function encodeUvarint(value: number): Uint8Array {
 /** Zigzag `varint` bytes of a safe integer (Go `binary.PutVarint`). */
 export function encodeVarint(value: number): Uint8Array {
   assertSafe(value, 'varint');
-  const u = zigzag(value);
-  const out = new Uint8Array(uvarintLength(u));
-  putUvarint(out, 0, u);
+  const out = new Uint8Array(varintLength(value));
+  putVarint(out, 0, value);
   return out;
 }
 
@@ -68,43 +86,70 @@ export interface Decoded {
 
 /**
  * Reads a uvarint at `offset`. Fails with `ERR_TRUNCATED` when the input ends inside it and
- * `ERR_VARINT_OVERFLOW` when it is longer than 10 bytes or exceeds 2^54 (zigzag of the safe range).
+ * `ERR_VARINT_OVERFLOW` when it is longer than 10 bytes or not a safe integer (above 2^53 − 1 a
+ * number can no longer hold every integer, so the value would be rounded).
  */
 export function readUvarint(bytes: Uint8Array, offset: number, what = 'uvarint'): Decoded {
   let result = 0;
   let scale = 1;
   for (let i = 0; i < 10; i++) {
-    const at = offset + i;
-    if (at >= bytes.length) {
-      throw new StoreError('ERR_TRUNCATED', `input ends inside ${what} at offset ${offset}`, {
-        details: { offset, what },
-      });
-    }
-    const b = bytes[at]!;
+    const b = byteAt(bytes, offset, i, what);
+    // Exact while the sum stays a safe integer: every partial sum is at most the final value.
     result += (b & 0x7f) * scale;
     if (b < 0x80) {
-      if (result > 2 ** 54) {
-        throw new StoreError('ERR_VARINT_OVERFLOW', `${what} at offset ${offset} exceeds 2^54`, {
+      if (result > Number.MAX_SAFE_INTEGER) {
+        throw new StoreError('ERR_VARINT_OVERFLOW', `${what} at offset ${offset} exceeds 2^53 − 1`, {
           details: { offset, what },
         });
       }
-      return { value: result, offset: at + 1 };
+      return { value: result, offset: offset + i + 1 };
     }
     scale *= TWO_POW_7;
   }
-  throw new StoreError('ERR_VARINT_OVERFLOW', `${what} at offset ${offset} is longer than 10 bytes`, {
-    details: { offset, what },
-  });
+  throw tooLong(offset, what);
 }
 
-/** Reads a zigzag varint at `offset`; the value must be a safe integer. */
+/**
+ * Reads a zigzag varint at `offset`; the value must be a safe integer. The zigzag form of a safe
+ * integer may itself exceed 2^53, so the magnitude is summed directly (the form shifted right by
+ * one bit, the sign from its lowest bit), which is exact for every safe value.
+ */
 export function readVarint(bytes: Uint8Array, offset: number, what = 'varint'): Decoded {
-  const u = readUvarint(bytes, offset, what);
-  const value = u.value % 2 === 0 ? u.value / 2 : -(u.value + 1) / 2;
-  if (!Number.isSafeInteger(value)) {
-    throw new StoreError('ERR_VARINT_OVERFLOW', `${what} at offset ${offset} is not a safe integer`, {
+  const first = byteAt(bytes, offset, 0, what);
+  const negative = (first & 1) === 1;
+  let half = (first & 0x7f) >>> 1;
+  let scale = 64;
+  for (let i = 0; i < 10; i++) {
+    const b = i === 0 ? first : byteAt(bytes, offset, i, what);
+    if (i > 0) {
+      half += (b & 0x7f) * scale;
+      scale *= TWO_POW_7;
+    }
+    if (b < 0x80) {
+      const value = negative ? -(half + 1) : half;
+      if (!Number.isSafeInteger(value)) {
+        throw new StoreError('ERR_VARINT_OVERFLOW', `${what} at offset ${offset} is not a safe integer`, {
+          details: { offset, what },
+        });
+      }
+      return { value, offset: offset + i + 1 };
+    }
+  }
+  throw tooLong(offset, what);
+}
+
+function byteAt(bytes: Uint8Array, offset: number, i: number, what: string): number {
+  const at = offset + i;
+  if (at >= bytes.length) {
+    throw new StoreError('ERR_TRUNCATED', `input ends inside ${what} at offset ${offset}`, {
       details: { offset, what },
     });
   }
-  return { value, offset: u.offset };
+  return bytes[at]!;
+}
+
+function tooLong(offset: number, what: string): StoreError {
+  return new StoreError('ERR_VARINT_OVERFLOW', `${what} at offset ${offset} is longer than 10 bytes`, {
+    details: { offset, what },
+  });
 }

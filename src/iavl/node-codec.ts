@@ -1,4 +1,4 @@
-import { putUvarint, zigzag } from '../core/varint.js';
+import { putUvarint, putVarint as putZigzag } from '../core/varint.js';
 import { equalBytes, toHex } from '../core/bytes.js';
 import { StoreError } from '../core/errors.js';
 import { Node } from './node.js';
@@ -23,7 +23,7 @@ function putVarint(out: Uint8Array, offset: number, value: number): number {
   if (!Number.isSafeInteger(value)) {
     throw new StoreError('ERR_VERSION_RANGE', `varint ${value} is not a safe integer`);
   }
-  return putUvarint(out, offset, zigzag(value));
+  return putZigzag(out, offset, value);
 }
 
 function putBytes(out: Uint8Array, offset: number, bytes: Uint8Array): number {
@@ -84,7 +84,8 @@ function readUvarint(what: string): number {
     const b = input[at++]!;
     result += (b & 0x7f) * scale;
     if (b < 0x80) {
-      if (result > 2 ** 54) throw new Malformed(`${what} at offset ${start} exceeds 2^54`);
+      // Above 2^53 − 1 the sum is rounded: rejected, never a different number.
+      if (result > Number.MAX_SAFE_INTEGER) throw new Malformed(`${what} at offset ${start} exceeds 2^53 − 1`);
       return result;
     }
     scale *= 128;
@@ -92,11 +93,30 @@ function readUvarint(what: string): number {
   throw new Malformed(`${what} at offset ${start} is longer than 10 bytes`);
 }
 
+/** Zigzag: the magnitude summed from the form shifted right by one bit, exact for every safe value (see core `readVarint`). */
 function readVarint(what: string): number {
-  const u = readUvarint(what);
-  const value = u % 2 === 0 ? u / 2 : -(u + 1) / 2;
-  if (!Number.isSafeInteger(value)) throw new Malformed(`${what} is not a safe integer`);
-  return value;
+  const start = at;
+  let half = 0;
+  let negative = false;
+  let scale = 1;
+  for (let i = 0; i < 10; i++) {
+    if (at >= input.length) throw new Malformed(`input ends inside ${what} at offset ${start}`);
+    const b = input[at++]!;
+    if (i === 0) {
+      negative = (b & 1) === 1;
+      half = (b & 0x7f) >>> 1;
+      scale = 64;
+    } else {
+      half += (b & 0x7f) * scale;
+      scale *= 128;
+    }
+    if (b < 0x80) {
+      const value = negative ? -(half + 1) : half;
+      if (!Number.isSafeInteger(value)) throw new Malformed(`${what} at offset ${start} is not a safe integer`);
+      return value;
+    }
+  }
+  throw new Malformed(`${what} at offset ${start} is longer than 10 bytes`);
 }
 
 /** `uvarint(len) ‖ bytes` as a view into the input (stored values are never mutated). */

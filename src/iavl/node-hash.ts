@@ -1,5 +1,5 @@
 import { hash } from 'node:crypto';
-import { putUvarint, uvarintLength, zigzag } from '../core/varint.js';
+import { putUvarint, putVarint, uvarintLength } from '../core/varint.js';
 import { sha256Short } from './sha256.js';
 
 /**
@@ -26,10 +26,6 @@ let scratch = new Uint8Array(256);
 function ensure(size: number): Uint8Array {
   if (scratch.length < size) scratch = new Uint8Array(Math.max(size, scratch.length * 2));
   return scratch;
-}
-
-function putVarint(out: Uint8Array, offset: number, value: number): number {
-  return putUvarint(out, offset, zigzag(value));
 }
 
 /**

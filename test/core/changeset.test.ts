@@ -141,10 +141,11 @@ describe('changeset decoding errors (behaviour 5)', () => {
   });
 
   it('rejects forged counts before looping or allocating', () => {
-    // 2^53 groups announced in a 9-byte input.
-    const groups = caught(() => decodeChangeset(fromHex('8080808080808010')));
+    // 2^53 − 1 groups announced in an 8-byte input (2^53 is no safe count: ERR_VARINT_OVERFLOW).
+    const groups = caught(() => decodeChangeset(fromHex('ffffffffffffff0f')));
     expect(groups.code).toBe('ERR_TRUNCATED');
-    expect(groups.message).toMatch(/group count 9007199254740992 at offset 0 needs at least/);
+    expect(groups.message).toMatch(/group count 9007199254740991 at offset 0 needs at least/);
+    expect(caught(() => decodeChangeset(fromHex('8080808080808010'))).code).toBe('ERR_VARINT_OVERFLOW');
     // A group announcing a million pairs with 2 bytes left.
     const pairs = caught(() => decodeChangeset(fromHex('01' + '0173' + 'c0843d' + '0000')));
     expect(pairs.code).toBe('ERR_TRUNCATED');

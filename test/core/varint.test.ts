@@ -45,7 +45,43 @@ describe('varint (Go binary.PutVarint, zigzag)', () => {
     expect(isStoreError(caught, 'ERR_TRUNCATED')).toBe(true);
     expect((caught as Error).message).toMatch(/key length/);
     expect(() => readUvarint(fromHex('ffffffffffffffffffff01'), 0)).toThrow(/longer than 10 bytes/);
-    expect(() => readVarint(fromHex('ffffffffffffffff7f'), 0)).toThrow(/exceeds 2\^54/);
+    expect(() => readVarint(fromHex('ffffffffffffffff7f'), 0)).toThrow(/is not a safe integer/);
+  });
+
+  /** Go's `PutUvarint` of a bigint, to build forms a number cannot hold. */
+  const uvarintOf = (value: bigint): Uint8Array => {
+    const out: number[] = [];
+    for (; value >= 0x80n; value >>= 7n) out.push(Number(value & 0x7fn) | 0x80);
+    out.push(Number(value));
+    return Uint8Array.from(out);
+  };
+
+  it('rejects a uvarint above 2^53 − 1 instead of rounding it', () => {
+    for (const value of [2n ** 53n, 2n ** 53n + 3n, 2n ** 54n - 1n, 2n ** 63n]) {
+      let caught: unknown;
+      try {
+        readUvarint(uvarintOf(value), 0, 'nonce');
+      } catch (e) {
+        caught = e;
+      }
+      expect(isStoreError(caught, 'ERR_VARINT_OVERFLOW')).toBe(true);
+      expect((caught as Error).message).toMatch(/nonce at offset 0 exceeds 2\^53 − 1/);
+    }
+    expect(readUvarint(uvarintOf(2n ** 53n - 1n), 0).value).toBe(Number.MAX_SAFE_INTEGER);
+  });
+
+  it('reads and writes every safe varint exactly, also where the zigzag form exceeds 2^53', () => {
+    const zigzag = (v: bigint): bigint => (v >= 0n ? 2n * v : -2n * v - 1n);
+    const edge = [2 ** 52, 2 ** 52 + 1, 2 ** 53 - 2, Number.MAX_SAFE_INTEGER];
+    for (const value of [0, 1, -1, 63, 64, -64, -65, ...edge, ...edge.map((v) => -v)]) {
+      const bytes = uvarintOf(zigzag(BigInt(value)));
+      expect({ value, hex: toHex(encodeVarint(value)) }).toEqual({ value, hex: toHex(bytes) });
+      expect(readVarint(bytes, 0)).toEqual({ value, offset: bytes.length });
+      expect(new ByteReader(bytes, 'edge').varint('v')).toBe(value);
+    }
+    // The zigzag forms of ±(2^53) are not safe values.
+    expect(() => readVarint(uvarintOf(2n ** 54n), 0)).toThrow(/not a safe integer/);
+    expect(() => readVarint(uvarintOf(2n ** 54n - 1n), 0)).toThrow(/not a safe integer/);
   });
 });
 
