@@ -1,4 +1,4 @@
-import { toHex, utf8 } from '../core/bytes.js';
+import { equalBytes, fromUtf8, toHex, utf8 } from '../core/bytes.js';
 import { StoreError } from '../core/errors.js';
 import type { Changeset, KVPair } from '../core/changeset.js';
 import { checkVersion } from '../core/version.js';
@@ -78,7 +78,7 @@ export class MultiTree {
     const names = checkStoreNames(options.storeKeys);
     const ns = new Namespace(db, options.prefix ?? new Uint8Array(0));
     const latestBytes = await ns.get(layout.latestKey);
-    const latest = latestBytes === undefined ? 0 : layout.decodeLatest(latestBytes);
+    const latest = latestBytes === undefined ? 0 : decodeLatest(layout, latestBytes);
     const trees = new Map<string, IavlTree>();
     for (const name of names) {
       const prefix = concat(ns.prefix, layout.treePrefix(name));
@@ -257,8 +257,25 @@ export class MultiTree {
 
   /** The stored CommitInfo of `version`, or `undefined`. */
   async getCommitInfo(version: number): Promise<CommitInfo | undefined> {
-    const bytes = await this.ns.get(this.layout.commitInfoKey(version));
-    return bytes === undefined ? undefined : this.layout.decodeCommitInfo(bytes);
+    const key = this.layout.commitInfoKey(version);
+    const bytes = await this.ns.get(key);
+    if (bytes === undefined) return undefined;
+    const where = `the commit info of ${this.layout.name} at ${fromUtf8(key)}`;
+    let info: CommitInfo;
+    try {
+      info = this.layout.decodeCommitInfo(bytes);
+    } catch (error) {
+      throw inContext(error, where);
+    }
+    // The key names the version: a record claiming another one (or a store committed later) is corrupt.
+    const later = info.storeInfos.find((store) => store.commitId.version > version);
+    if (info.version !== version || later !== undefined) {
+      const claimed = later === undefined ? `version ${info.version}` : `store ${later.name} at version ${later.commitId.version}`;
+      throw new StoreError('ERR_VERSION_MISMATCH', `${where} records ${claimed}`, {
+        details: { version, recorded: info.version, ...(later === undefined ? {} : { store: later.name, storeVersion: later.commitId.version }) },
+      });
+    }
+    return info;
   }
 
   /** The app hash of `version` (CommitInfo hash). */
@@ -311,6 +328,16 @@ export class MultiTree {
     const storeProof = storeInfoProof(info.storeInfos, storeKey);
     if (storeProof === undefined) {
       throw new StoreError('ERR_UNKNOWN_STORE', `store ${storeKey} is not part of the commit at version ${version}`);
+    }
+    // The two ops must chain: a commit info that disagrees with the tree (a corrupt or foreign
+    // database) would give a proof that fails to verify, handed out as if it were sound.
+    const recorded = info.storeInfos.find((store) => store.name === storeKey)!.commitId.hash;
+    if (!equalBytes(recorded, view.hash)) {
+      throw new StoreError(
+        'ERR_HASH_MISMATCH',
+        `the commit info of version ${version} in ${this.layout.name} records ${toHex(recorded)} for store ${storeKey}, but its tree's root is ${toHex(view.hash)}`,
+        { details: { store: storeKey, version, recorded: toHex(recorded), root: toHex(view.hash) } },
+      );
     }
     const value = proof.exist?.value;
     return {
@@ -367,7 +394,8 @@ export class MultiTree {
     if (this.latest === 0) return 0;
     if (this.earliest === undefined) {
       // Stores added after genesis start later, so the earliest readable version is the minimum.
-      let earliest = Number.MAX_SAFE_INTEGER;
+      // Without any tree (a commit info that lists no store), only the latest commit info is known.
+      let earliest = this.latest;
       for (const tree of this.trees.values()) earliest = Math.min(earliest, await tree.firstVersion());
       this.earliest = Math.max(earliest, 1);
     }
@@ -386,4 +414,25 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   out.set(a, 0);
   out.set(b, a.length);
   return out;
+}
+
+/** `error` (a decoding failure) with where it happened in front of its message, code and details kept. */
+function inContext(error: unknown, where: string): unknown {
+  if (!(error instanceof StoreError)) return error;
+  return new StoreError(error.code, `${where}: ${error.message}`, { cause: error, details: error.details });
+}
+
+/** The latest version a layout's `latest` record holds: a version, or 0 (nothing committed). */
+function decodeLatest(layout: MultiTreeLayout, bytes: Uint8Array): number {
+  const where = `the latest version of ${layout.name} at ${fromUtf8(layout.latestKey)}`;
+  let latest: number;
+  try {
+    latest = layout.decodeLatest(bytes);
+  } catch (error) {
+    throw inContext(error, where);
+  }
+  if (!Number.isSafeInteger(latest) || latest < 0) {
+    throw new StoreError('ERR_VERSION_RANGE', `${where} is ${latest}: it must be a version, or 0`, { details: { latest } });
+  }
+  return latest;
 }
