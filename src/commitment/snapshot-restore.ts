@@ -207,7 +207,10 @@ export async function restoreMultiTree(
   }
 }
 
-/** An IAVL item as the importer takes it: an inner node's value (protobuf's empty default) is dropped. */
+/**
+ * An IAVL item as the importer takes it: an inner node's empty value (protobuf's default) is
+ * dropped; a non-empty one is kept, for the importer to reject.
+ */
 function exportNode(item: SnapshotIAVLItem): ExportNode {
-  return item.height === 0 || item.value.length === 0 ? item : { key: item.key, version: item.version, height: item.height };
+  return item.height !== 0 && item.value.length === 0 ? { key: item.key, version: item.version, height: item.height } : item;
 }

@@ -240,6 +240,15 @@ describe('restore rules on hand-made streams (behaviour 17)', () => {
     expect(!unjoined.ok && unjoined.error.code).toBe('ERR_IMPORT_INCOMPLETE');
   });
 
+  it('an inner node that carries a value is ERR_IMPORT_ORDER; with an empty one (the protobuf default) it is imported', async () => {
+    const inner = (value: string): SnapshotItem => ({ kind: 'iavl', key: new TextEncoder().encode('b'), value: new TextEncoder().encode(value), version: 1, height: 1 });
+    const valued = await restoreBytes(encodeSnapshotItemFrames([{ kind: 'store', name: 'acc' }, leaf('a'), leaf('b'), inner('x')]));
+    expect(!valued.ok && valued.error.code).toBe('ERR_IMPORT_ORDER');
+    if (!valued.ok) expect(valued.error.message).toMatch(/inner node 62 carries a value/);
+    const plain = await restoreBytes(encodeSnapshotItemFrames([{ kind: 'store', name: 'acc' }, leaf('a'), leaf('b'), inner('')]));
+    expect(plain.ok).toBe(true);
+  });
+
   it('a non-store/non-IAVL item stops the restore and is returned with the rest of its batch', async () => {
     const db = await openDb();
     try {
