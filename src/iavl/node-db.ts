@@ -170,13 +170,29 @@ export class NodeDb {
       bytes = await this.ns.get(nodeDbKey({ kind: 'v1', version: ref.version, nonce: 0 }));
     }
     if (bytes === undefined) {
-      throw new StoreError('ERR_NODE_MISSING', `node ${describeRef(ref)} is missing from the database`, {
-        details: { node: describeRef(ref) },
+      throw new StoreError('ERR_NODE_MISSING', `node ${describeRef(ref)} of the tree at ${this.location} is missing from the database`, {
+        details: { node: describeRef(ref), tree: this.location },
       });
     }
-    const node = ref.kind === 'v1' ? decodeNode(ref, bytes) : decodeLegacyNode(ref.hash, bytes);
+    const node = this.decode(ref, bytes);
     this.cache.add(id, node);
     return node;
+  }
+
+  /** The tree's key prefix, for errors: it names the store (`"s/k:bank/"`). */
+  get location(): string {
+    const prefix = this.ns.prefix;
+    const printable = prefix.every((b) => b >= 0x20 && b < 0x7f);
+    return printable ? JSON.stringify(String.fromCharCode(...prefix)) : `0x${toHex(prefix)}`;
+  }
+
+  private decode(ref: NodeRef, bytes: Uint8Array): Node {
+    try {
+      return ref.kind === 'v1' ? decodeNode(ref, bytes) : decodeLegacyNode(ref.hash, bytes);
+    } catch (error) {
+      if (!(error instanceof StoreError)) throw error;
+      throw new StoreError(error.code, `${error.message} (in the tree at ${this.location})`, { cause: error, details: { ...error.details, tree: this.location } });
+    }
   }
 
   /**
@@ -213,7 +229,7 @@ export class NodeDb {
           out[at[j]!] = await this.getNode(ref);
           continue;
         }
-        const node = ref.kind === 'v1' ? decodeNode(ref, bytes) : decodeLegacyNode(ref.hash, bytes);
+        const node = this.decode(ref, bytes);
         if (remember) this.cache.add(cacheKey(ref), node);
         out[at[j]!] = node;
       }

@@ -168,8 +168,8 @@ describe('store/v1 snapshots read by a worker thread', () => {
       expect(reader).toBeInstanceOf(WorkerSnapshotReader);
       const failure = await errorOf(readAll(reader, [1000]));
       expect(failure.code).toBe('ERR_NODE_MISSING');
-      expect(failure.message).toBe('node s(1, 30) is missing from the database');
-      expect(failure.details).toEqual({ node: 's(1, 30)' });
+      expect(failure.message).toBe('node s(1, 30) of the tree at "s/k:bank/" is missing from the database');
+      expect(failure.details).toEqual({ node: 's(1, 30)', tree: '"s/k:bank/"' });
       expect((await errorOf(reader.read(10))).code).toBe('ERR_NODE_MISSING');
       await reader.close();
     } finally {

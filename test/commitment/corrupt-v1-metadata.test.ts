@@ -1,4 +1,6 @@
-import { utf8 } from '../../src/core/bytes.js';
+import { concatBytes, utf8 } from '../../src/core/bytes.js';
+import type { StoreError } from '../../src/core/errors.js';
+import { nodeDbKey } from '../../src/iavl/node-db.js';
 import { changesetFromPairs } from '../../src/core/changeset.js';
 import { openDb, type LevelDb } from '../../src/db/level-db.js';
 import { decodeCommitInfoV1, encodeCommitInfoV1, type CommitInfo } from '../../src/proto/commit-info.js';
@@ -23,7 +25,7 @@ async function rewriteCommitInfo(db: LevelDb, version: number, change: (info: Co
   await db.put(key, encodeCommitInfoV1(change(decodeCommitInfoV1((await db.get(key))!))));
 }
 
-describe('store/v1 commit info that disagrees with the trees or its key', () => {
+describe('corrupt store/v1 metadata and nodes', () => {
   it('a proof whose store hash in the commit info is not the tree root is ERR_HASH_MISMATCH, never a proof that fails to verify', async () => {
     const db = await built();
     await rewriteCommitInfo(db, 3, (info) => ({
@@ -71,5 +73,17 @@ describe('store/v1 commit info that disagrees with the trees or its key', () => 
     await db.put(utf8('s/5'), encodeCommitInfoV1({ version: 5, storeInfos: [] }));
     const v1 = await LegacyStore.open(db, { storeKeys: [] });
     expect(await v1.earliestVersion()).toBe(5);
+  });
+
+  it('a corrupt node of a store names the tree of that store', async () => {
+    const db = await built();
+    // The root of bank's tree at version 3, truncated.
+    const key = concatBytes(utf8('s/k:bank/'), nodeDbKey({ kind: 'v1', version: 3, nonce: 1 }));
+    await db.put(key, (await db.get(key))!.subarray(0, 3));
+    const v1 = await LegacyStore.open(db, { storeKeys: STORES }).catch((error: unknown) => error as StoreError);
+    const error = v1 instanceof LegacyStore ? await errorOf(v1.get('bank', utf8('key-3'), 3)) : v1;
+    expect(error.code).toBe('ERR_NODE_CORRUPT');
+    expect(error.message).toMatch(/^corrupt node s\(3, 1\): .* \(in the tree at "s\/k:bank\/"\)$/);
+    expect(error.details).toMatchObject({ tree: '"s/k:bank/"' });
   });
 });
