@@ -6,7 +6,8 @@ import { Namespace } from '../db/namespace.js';
 import type { CommitInfo } from '../commitment/commit-info.js';
 import { decodeCommitInfoV1, decodeCommitInfoV2 } from '../proto/commit-info.js';
 import { decodeInt64Value } from '../proto/int64-value.js';
-import { readUvarint } from '../core/varint.js';
+import { scLayout } from '../commitment/sc-layout.js';
+import { decodeMetaVersion } from '../storage/ss-key.js';
 import { readMigrationRecord, type MigrationRecord } from '../root/migration-record.js';
 import { CliError } from './errors.js';
 import { V2_LAYOUT } from '../root/v2-layout.js';
@@ -102,21 +103,15 @@ export async function readV2Head(db: LevelDb): Promise<V2Head> {
   const record = await readMigrationRecord(new Namespace(db, utf8(V2_LAYOUT.root)));
   const sc = new Namespace(db, utf8(V2_LAYOUT.sc));
   const latestBytes = await sc.get(SC_LATEST);
-  const scLatest = latestBytes === undefined ? 0 : readUvarint(latestBytes, 0, 'SC latest version').value;
+  const scLatest = latestBytes === undefined ? 0 : scLayout.decodeLatest(latestBytes);
   const infoBytes = scLatest === 0 ? undefined : await sc.get(scCommitInfoKey(scLatest));
   const ssBytes = await new Namespace(db, utf8(V2_LAYOUT.ss)).get(SS_LATEST);
   return {
     record,
     scLatest,
     scCommitInfo: infoBytes === undefined ? undefined : decodeCommitInfoV2(infoBytes),
-    ssLatest: ssBytes === undefined ? 0 : readU64(ssBytes),
+    ssLatest: ssBytes === undefined ? 0 : decodeMetaVersion(ssBytes, 'latest version'),
   };
-}
-
-function readU64(bytes: Uint8Array): number {
-  let value = 0;
-  for (const byte of bytes) value = value * 256 + byte;
-  return value;
 }
 
 /** The migration record as text for people. */

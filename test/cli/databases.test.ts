@@ -1,0 +1,22 @@
+import { concatBytes, utf8 } from '../../src/core/bytes.js';
+import { encodeUvarint } from '../../src/core/varint.js';
+import { openDb } from '../../src/db/level-db.js';
+import { readV2Head } from '../../src/cli/databases.js';
+import { errorOf } from '../support/errors.js';
+
+describe('readV2Head', () => {
+  it('reads the SC and SS latest versions as the stores themselves decode them: trailing or missing bytes are errors', async () => {
+    const db = await openDb();
+    try {
+      expect(await readV2Head(db)).toMatchObject({ scLatest: 0, ssLatest: 0, record: undefined });
+      await db.put(utf8('sc/c/latest'), concatBytes(encodeUvarint(5), Uint8Array.of(0)));
+      expect((await errorOf(readV2Head(db))).code).toBe('ERR_TRAILING_BYTES');
+      await db.del(utf8('sc/c/latest'));
+      await db.put(utf8('ss/m/latest'), new Uint8Array(9).fill(0xff));
+      const ss = await errorOf(readV2Head(db));
+      expect(ss.message).toMatch(/metadata latest version has 9 bytes, expected 8/);
+    } finally {
+      await db.close();
+    }
+  });
+});
