@@ -363,8 +363,9 @@ export class RootStore {
       }
       info = await v1.commit(changeset, logOps);
     }
-    // The version is committed from here on: its hash is final and the log holds its changeset.
-    this.latest = version;
+    // The version is committed from here on (its hash is final, the log holds its changeset), but
+    // it becomes the latest only once the SS holds it too, or is known to lack it: a query in
+    // between would read the SS's previous version under the new number.
     try {
       await ss.applyChangeset(version, changeset);
     } catch (error) {
@@ -372,6 +373,7 @@ export class RootStore {
       this.options.logger?.error('SS write failed after a durable commit; it is completed from the log', { version, error: String(error) });
       this.emit({ type: 'ssBehind', version, error });
     }
+    this.latest = version;
     return commitInfoHash(info.storeInfos);
   }
 

@@ -157,6 +157,49 @@ describe.each([
     }
   });
 
+  it('a query while a commit is under way answers each version with its own value', async () => {
+    const e = await env();
+    let slow = false;
+    // The same database, its batch writes taking 20 ms once slow (a slow disk).
+    const v2 = new Proxy(e.v2raw, {
+      get(target, property) {
+        const value = Reflect.get(target, property, target);
+        if (property !== 'batch') return typeof value === 'function' ? value.bind(target) : value;
+        return (...args: unknown[]) => {
+          const pause = () => (slow ? new Promise((resolve) => setTimeout(resolve, 20)) : Promise.resolve());
+          if (args.length > 0) return pause().then(() => value.apply(target, args));
+          const chained = value.apply(target, []) as { write: (...a: unknown[]) => Promise<void> };
+          const write = chained.write.bind(chained);
+          chained.write = (...a: unknown[]) => pause().then(() => write(...a));
+          return chained;
+        };
+      },
+    }) as LevelDb;
+    try {
+      const root = await openRoot(e, v2);
+      await driveToSwitch(root, HEIGHT + 200);
+      const key = utf8('hot');
+      const block = (v: number) => ({ changes: [{ storeKey: 'bank', pairs: [{ key, value: utf8(`v${v}`), remove: false }] }] });
+      await root.commit(block(root.latestVersion + 1));
+      slow = true;
+      const v = root.latestVersion + 1;
+      let done = false;
+      const committing = root.commit(block(v)).then(() => (done = true));
+      let answers = 0;
+      while (!done) {
+        const answer = await root.query('bank', key);
+        expect(answer.value).toEqual(utf8(`v${answer.version}`));
+        answers++;
+      }
+      await committing;
+      expect(answers).toBeGreaterThan(1);
+      expect((await root.query('bank', key)).value).toEqual(utf8(`v${v}`));
+      await root.close();
+    } finally {
+      await e.close();
+    }
+  });
+
   it('a crash between the switch record and the trim of the migration log: the next open trims it', async () => {
     const e = await env();
     try {
