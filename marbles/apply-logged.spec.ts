@@ -1,4 +1,4 @@
-import { concat, NEVER, of, ReplaySubject, shareReplay } from 'rxjs';
+import { BehaviorSubject, concat, NEVER, of, ReplaySubject, shareReplay } from 'rxjs';
 import { StoreError } from '../src/core/errors.js';
 import { applyLogged } from '../src/migration/operators/apply-logged.js';
 import type { MigrationEvent } from '../src/migration/events.js';
@@ -39,6 +39,20 @@ describe('applyLogged', () => {
     expect(events.at(-1)).toEqual({ type: 'caughtUp', version: versions });
     stop$.next('stop');
     expect(completed).toBe(true);
+  });
+
+  it('with effects that answer at once, follows a log that grows by several versions after a wait', () => {
+    const latest$ = new BehaviorSubject(3);
+    const events: MigrationEvent[] = [];
+    let completed = false;
+    applyLogged(1, { latest$, stop$: NEVER, read: (v) => of(cs(v)), apply: () => of(undefined) }).subscribe({
+      next: (event) => events.push(event),
+      complete: () => (completed = true),
+    });
+    latest$.next(6);
+    latest$.next(7);
+    expect(events).toEqual([ev.a, ev.b, ev.c, ev.C, ev.d, ev.e, { type: 'applied', version: 6 }, { type: 'caughtUp', version: 6 }, { type: 'applied', version: 7 }, { type: 'caughtUp', version: 7 }]);
+    expect(completed).toBe(false);
   });
 
   it('takes each apply in turn: a slow write delays the next version, never reorders it', () => {

@@ -1,4 +1,4 @@
-import { concat, concatMap, defaultIfEmpty, defer, EMPTY, expand, first, last, map, type Observable, of, queueScheduler, race, take, throwError } from 'rxjs';
+import { concat, concatMap, defaultIfEmpty, defer, EMPTY, expand, first, last, map, type Observable, of, queueScheduler, race, subscribeOn, take, throwError } from 'rxjs';
 import { StoreError } from '../../core/errors.js';
 import type { VersionedChangeset } from '../../core/changeset.js';
 import { migrationEvent, type MigrationEvent } from '../events.js';
@@ -62,9 +62,10 @@ export function applyLogged(from: number, effects: ApplyLoggedEffects): Observab
 
   return defer(() =>
     step(from).pipe(
-      // On the queue scheduler: with effects that answer synchronously, each version would
-      // otherwise be subscribed one stack frame deeper than the last.
-      expand((done) => (done === STOP ? EMPTY : step(done + 1)), 1, queueScheduler),
+      // Each step is subscribed on the queue scheduler: with effects that answer synchronously,
+      // each version would otherwise be subscribed one stack frame deeper than the last. (Not
+      // expand's own scheduler argument: with it, RxJS 7.8 can complete while a step is queued.)
+      expand((done) => (done === STOP ? EMPTY : step(done + 1).pipe(subscribeOn(queueScheduler))), 1),
       concatMap((done) => {
         if (done === STOP) return EMPTY;
         const applied = of(migrationEvent({ type: 'applied', version: done }));

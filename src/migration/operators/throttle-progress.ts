@@ -2,15 +2,16 @@ import { asyncScheduler, Observable, type MonoTypeOperatorFunction, type Schedul
 import type { MigrationEvent, ProgressEvent } from '../events.js';
 
 /** Events that come once per version and so do not supersede a pending progress event. */
-const PER_VERSION: ReadonlySet<MigrationEvent['type']> = new Set(['logged', 'applied']);
+const PER_VERSION: ReadonlySet<MigrationEvent['type']> = new Set(['logged', 'applied', 'caughtUp']);
 
 /**
  * Rate-limits `progress` events to at most one per `intervalMs` (the first at once, the latest of
  * a burst at the end of the interval) and lets every other event through immediately. A pending
- * progress event is emitted before a milestone (`restored`, `caughtUp`, `switch`, any event but
- * the per-version `logged` and `applied`) and before the end, so progress never appears after the
- * event that supersedes it; the interval then starts again. Per-version events do not flush it: a
- * catch-up emits one per version, and would otherwise let every progress through.
+ * progress event is emitted before a milestone (`restored`, `switch`: any event but the
+ * per-version `logged`, `applied` and `caughtUp`) and before the end, so progress never appears
+ * after the event that supersedes it; the interval then starts again. Per-version events do not
+ * flush it: a catch-up, and a migration following live commits, emit them for every version, and
+ * would otherwise let every progress through.
  *
  * ```
  * source:  -pppp-----pp-r-|      (intervalMs = 3 frames; r = restored)
@@ -28,14 +29,17 @@ export function throttleProgress(intervalMs: number, scheduler: SchedulerLike = 
     new Observable<MigrationEvent>((subscriber) => {
       let pending: ProgressEvent | undefined;
       let window: Subscription | undefined;
+      // Each emission opens its window first: a subscriber that unsubscribes while it takes the
+      // event then finds the timer to cancel, instead of one scheduled after its teardown.
       const openWindow = (): void => {
+        window?.unsubscribe();
         window = scheduler.schedule(() => {
           window = undefined;
           if (pending !== undefined) {
             const event = pending;
             pending = undefined;
-            subscriber.next(event);
             openWindow();
+            subscriber.next(event);
           }
         }, intervalMs);
       };
@@ -43,9 +47,8 @@ export function throttleProgress(intervalMs: number, scheduler: SchedulerLike = 
         if (pending !== undefined) {
           const event = pending;
           pending = undefined;
-          subscriber.next(event);
-          window?.unsubscribe();
           openWindow();
+          subscriber.next(event);
         }
       };
       const subscription = source.subscribe({
@@ -56,8 +59,8 @@ export function throttleProgress(intervalMs: number, scheduler: SchedulerLike = 
             return;
           }
           if (window === undefined) {
-            subscriber.next(event);
             openWindow();
+            subscriber.next(event);
           } else {
             pending = event;
           }
