@@ -1,5 +1,5 @@
 import { equalBytes, fromUtf8, toHex, utf8 } from '../core/bytes.js';
-import { StoreError } from '../core/errors.js';
+import { StoreError, withContext } from '../core/errors.js';
 import type { Changeset, KVPair } from '../core/changeset.js';
 import { checkVersion } from '../core/version.js';
 import type { LevelDb } from '../db/level-db.js';
@@ -265,7 +265,7 @@ export class MultiTree {
     try {
       info = this.layout.decodeCommitInfo(bytes);
     } catch (error) {
-      throw inContext(error, where);
+      throw withContext(error, (message) => `${where}: ${message}`);
     }
     // The key names the version: a record claiming another one (or a store committed later) is corrupt.
     const later = info.storeInfos.find((store) => store.commitId.version > version);
@@ -416,12 +416,6 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   return out;
 }
 
-/** `error` (a decoding failure) with where it happened in front of its message, code and details kept. */
-function inContext(error: unknown, where: string): unknown {
-  if (!(error instanceof StoreError)) return error;
-  return new StoreError(error.code, `${where}: ${error.message}`, { cause: error, details: error.details });
-}
-
 /** The latest version a layout's `latest` record holds: a version, or 0 (nothing committed). */
 function decodeLatest(layout: MultiTreeLayout, bytes: Uint8Array): number {
   const where = `the latest version of ${layout.name} at ${fromUtf8(layout.latestKey)}`;
@@ -429,7 +423,7 @@ function decodeLatest(layout: MultiTreeLayout, bytes: Uint8Array): number {
   try {
     latest = layout.decodeLatest(bytes);
   } catch (error) {
-    throw inContext(error, where);
+    throw withContext(error, (message) => `${where}: ${message}`);
   }
   if (!Number.isSafeInteger(latest) || latest < 0) {
     throw new StoreError('ERR_VERSION_RANGE', `${where} is ${latest}: it must be a version, or 0`, { details: { latest } });

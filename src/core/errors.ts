@@ -75,3 +75,13 @@ export function wrapIoError(error: unknown, what: string): StoreError {
   const reason = error instanceof Error ? error.message : String(error);
   return new StoreError('ERR_IO', `${what}: ${reason}`, { cause: error });
 }
+
+/**
+ * `error` told where it happened: a StoreError becomes one with the same code, the message
+ * `rewrite` makes of its own, its details plus `details`, and itself as the cause; anything else
+ * is returned as it is.
+ */
+export function withContext(error: unknown, rewrite: (message: string) => string, details: Readonly<Record<string, unknown>> = {}): unknown {
+  if (!(error instanceof StoreError)) return error;
+  return new StoreError(error.code, rewrite(error.message), { cause: error, details: { ...error.details, ...details } });
+}

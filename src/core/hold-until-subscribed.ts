@@ -47,7 +47,7 @@ export function holdUntilSubscribed<T>(source: Observable<T>): HeldStream<T> {
       return;
     }
     subscribed = true;
-    const pending = early ?? [];
+    const pending = early!;
     // What the source emits while the held notifications are replayed queues behind them.
     while (pending.length > 0 && !subscriber.closed) send(subscriber, pending.shift()!);
     early = undefined;

@@ -12,9 +12,8 @@ export type PullSource<T> = (requests: Observable<number>) => Observable<readonl
 /**
  * A {@link PullSource} over a {@link BatchReader}, opened lazily on the first request and closed
  * when the batches complete or a read fails (before the completion or error), or when they are
- * unsubscribed. On unsubscribe,
- * the reader is closed once a read under way has settled: a reader never sees `close` during
- * its own `read`.
+ * unsubscribed. On unsubscribe, the reader is closed once a read under way has settled: a reader
+ * never sees `close` during its own `read`.
  */
 export function pullFromReader<T>(open: () => BatchReader<T> | Promise<BatchReader<T>>): PullSource<T> {
   return (requests) =>

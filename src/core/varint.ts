@@ -115,13 +115,15 @@ export function readUvarint(bytes: Uint8Array, offset: number, what = 'uvarint')
  * one bit, the sign from its lowest bit), which is exact for every safe value.
  */
 export function readVarint(bytes: Uint8Array, offset: number, what = 'varint'): Decoded {
-  const first = byteAt(bytes, offset, 0, what);
-  const negative = (first & 1) === 1;
-  let half = (first & 0x7f) >>> 1;
+  let negative = false;
+  let half = 0;
   let scale = 64;
   for (let i = 0; i < 10; i++) {
-    const b = i === 0 ? first : byteAt(bytes, offset, i, what);
-    if (i > 0) {
+    const b = byteAt(bytes, offset, i, what);
+    if (i === 0) {
+      negative = (b & 1) === 1;
+      half = (b & 0x7f) >>> 1;
+    } else {
       half += (b & 0x7f) * scale;
       scale *= TWO_POW_7;
     }

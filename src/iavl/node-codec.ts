@@ -96,16 +96,15 @@ function readUvarint(what: string): number {
 /** Zigzag: the magnitude summed from the form shifted right by one bit, exact for every safe value (see core `readVarint`). */
 function readVarint(what: string): number {
   const start = at;
-  let half = 0;
   let negative = false;
-  let scale = 1;
+  let half = 0;
+  let scale = 64;
   for (let i = 0; i < 10; i++) {
     if (at >= input.length) throw new Malformed(`input ends inside ${what} at offset ${start}`);
     const b = input[at++]!;
     if (i === 0) {
       negative = (b & 1) === 1;
       half = (b & 0x7f) >>> 1;
-      scale = 64;
     } else {
       half += (b & 0x7f) * scale;
       scale *= 128;

@@ -1,5 +1,5 @@
 import { toHex } from '../core/bytes.js';
-import { StoreError } from '../core/errors.js';
+import { StoreError, withContext } from '../core/errors.js';
 import type { Namespace, WriteOp } from '../db/namespace.js';
 import { ByteSlab } from './byte-slab.js';
 import { Node } from './node.js';
@@ -190,8 +190,7 @@ export class NodeDb {
     try {
       return ref.kind === 'v1' ? decodeNode(ref, bytes) : decodeLegacyNode(ref.hash, bytes);
     } catch (error) {
-      if (!(error instanceof StoreError)) throw error;
-      throw new StoreError(error.code, `${error.message} (in the tree at ${this.location})`, { cause: error, details: { ...error.details, tree: this.location } });
+      throw withContext(error, (message) => `${message} (in the tree at ${this.location})`, { tree: this.location });
     }
   }
 

@@ -105,8 +105,7 @@ export class RootStore {
   private v1: LegacyStore | undefined;
   private record: MigrationRecord | undefined;
   private closed = false;
-  /** A post-switch commit's SS write failed: see {@link catchUpSs}. */
-  private ssBehind = false;
+  /** A completion of the SS under way: see {@link catchUpSs}. */
   private ssCatchUp: Promise<void> | undefined;
 
   /** Migration and switch events; the last few are replayed to a new subscriber. */
@@ -369,7 +368,6 @@ export class RootStore {
     try {
       await ss.applyChangeset(version, changeset);
     } catch (error) {
-      this.ssBehind = true;
       this.options.logger?.error('SS write failed after a durable commit; it is completed from the log', { version, error: String(error) });
       this.emit({ type: 'ssBehind', version, error });
     }
@@ -378,17 +376,15 @@ export class RootStore {
   }
 
   /**
-   * Completes the SS from the post-switch log when a commit's SS write failed (see the
-   * `ssBehind` event); one completion at a time, shared by concurrent callers. A failure is
-   * `ERR_IO` with the cause, and the next call tries again.
+   * Completes the SS from the post-switch log when it is behind the latest version (a commit's SS
+   * write failed, see the `ssBehind` event); one completion at a time, shared by concurrent
+   * callers. A failure is `ERR_IO` with the cause, and the next call tries again.
    */
   private catchUpSs(): Promise<void> {
-    if (!this.ssBehind) return Promise.resolve();
+    if (this.ss.latestVersion >= this.latest) return Promise.resolve();
     this.ssCatchUp ??= this.completeSsFromLog()
       .then(
-        () => {
-          this.ssBehind = false;
-        },
+        () => undefined,
         (error: unknown) => {
           throw new StoreError('ERR_IO', `the SS is behind at version ${this.ss.latestVersion} (latest ${this.latest}) and completing it from the changeset log failed`, {
             cause: error,

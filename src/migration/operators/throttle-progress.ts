@@ -35,12 +35,7 @@ export function throttleProgress(intervalMs: number, scheduler: SchedulerLike = 
         window?.unsubscribe();
         window = scheduler.schedule(() => {
           window = undefined;
-          if (pending !== undefined) {
-            const event = pending;
-            pending = undefined;
-            openWindow();
-            subscriber.next(event);
-          }
+          flush();
         }, intervalMs);
       };
       const flush = (): void => {
