@@ -146,8 +146,11 @@ program
   .command('inspect')
   .description('describe a store/v1 application.db or a store/v2 database: stores, versions, root hashes, migration record')
   .argument('<dir>', 'a LevelDB folder')
+  .option('--count-keys', 'walk every tree and count its keys instead of reading the count its root records; fails when the two differ')
   .option('--json', 'JSON on stdout even on a terminal')
-  .action(async (dir: string, o: { json?: boolean }) => run(o.json, (output) => runInspect(dir, output)));
+  .action(async (dir: string, o: { countKeys?: boolean; json?: boolean }) =>
+    run(o.json, (output) => runInspect(dir, output, { countKeys: o.countKeys === true })),
+  );
 
 try {
   await program.parseAsync(process.argv);

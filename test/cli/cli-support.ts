@@ -118,7 +118,9 @@ export function errorLines(stderr: string): string[] {
   return stderr.split('\n').filter((line) => line.startsWith('rx-store-migration: '));
 }
 
-export const GO_STREAMS = readVectors<{ dbs: { name: string; versions: { version: number; expectedRootHash: string }[] }[] }>(
+export const GO_STREAMS = readVectors<{
+  dbs: { name: string; versions: { version: number; expectedRootHash: string; exportNodes: { height: number }[] }[] }[];
+}>(
   'iavl-legacy-db-export-streams.json',
 );
 
@@ -160,6 +162,12 @@ export async function writeGoApplicationDb(path: string, stores: readonly { name
 /** The Go root hash of test database `goDb` at `version` (hex). */
 export function expectedRoot(goDb: number, version: number): string {
   return GO_STREAMS.dbs[goDb]!.versions.find((v) => v.version === version)!.expectedRootHash;
+}
+
+/** The number of keys (leaves of Go's export stream) of test database `goDb` at `version`. */
+export function goLeafCount(goDb: number, version: number): number {
+  const stream = GO_STREAMS.dbs[goDb]!.versions.find((v) => v.version === version)!.exportNodes;
+  return stream.filter((node) => node.height === 0).length;
 }
 
 /** A store/v1 application.db at `path` with `keys` keys over `stores`, committed in blocks of 1000. */

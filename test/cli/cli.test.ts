@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { XMLValidator } from 'fast-xml-parser';
-import { utf8 } from '../../src/core/bytes.js';
+import { concatBytes, utf8 } from '../../src/core/bytes.js';
 import { openDb } from '../../src/db/level-db.js';
 import { RootStore } from '../../src/root/root-store.js';
 import { TIMELINE_LANES, TimelineRecorder } from '../../src/cli/timeline.js';
@@ -12,6 +12,7 @@ import {
   cli,
   errorLines,
   expectedRoot,
+  goLeafCount,
   goDbPath,
   jsonLines,
   startCli,
@@ -190,20 +191,51 @@ describe('rx-store-migration migrate / verify / inspect on the Go IAVL 0.13 test
   });
 
   it('inspect describes the store/v1 and the store/v2 databases', async () => {
-    const v1 = summaryOf(await cli('inspect', app));
-    expect(v1).toMatchObject({ command: 'inspect', kind: 'store/v1', latestVersion: 6 });
-    expect(v1.stores).toEqual([
-      { name: 'bank', keys: expect.any(Number), rootHash: expectedRoot(0, 6) },
-      { name: 'staking', keys: expect.any(Number), rootHash: expectedRoot(1, 6) },
+    const expectedStores = [
+      { name: 'bank', keys: goLeafCount(0, 6), rootHash: expectedRoot(0, 6) },
+      { name: 'staking', keys: goLeafCount(1, 6), rootHash: expectedRoot(1, 6) },
+    ];
+    for (const countKeys of [[], ['--count-keys']]) {
+      const v1 = summaryOf(await cli('inspect', app, ...countKeys));
+      expect(v1).toMatchObject({ command: 'inspect', kind: 'store/v1', latestVersion: 6, keysCounted: countKeys.length > 0 });
+      expect(v1.stores).toEqual(expectedStores);
+      const target = summaryOf(await cli('inspect', v2, ...countKeys));
+      expect(target).toMatchObject({
+        kind: 'store/v2',
+        keysCounted: countKeys.length > 0,
+        migration: { status: 'switched', height: 6, switchedAt: 7 },
+        sc: { latestVersion: 7 },
+        ss: { latestVersion: 7, earliestVersion: 6 },
+      });
+      // Version 7 is the first test's root-store commit: one key more in bank.
+      expect(target.stores).toEqual([
+        { name: 'bank', keys: goLeafCount(0, 6) + 1, rootHash: expect.stringMatching(/^[0-9a-f]{64}$/) },
+        expectedStores[1],
+      ]);
+    }
+  });
+
+  it('inspect --count-keys walks the trees and exits 1 when a root records another key count', async () => {
+    const corrupt = path('go', 'root-size.db');
+    await writeV1(corrupt, ['bank'], 20);
+    const db = await openDb(corrupt);
+    // Version 1's root (nonce 1): zigzag varints height 5, then size 20.
+    const rootKey = concatBytes(utf8('s/k:bank/s'), Uint8Array.of(0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1));
+    const root = (await db.get(rootKey))!;
+    expect([...root.subarray(0, 2)]).toEqual([5 * 2, 20 * 2]);
+    root[1] = 21 * 2;
+    await db.put(rootKey, root);
+    await db.close();
+
+    // Without walking, inspect reports what the root records, and says so.
+    const recorded = await cli('inspect', corrupt);
+    expect(recorded.code).toBe(0);
+    expect(summaryOf(recorded)).toMatchObject({ keysCounted: false, stores: [{ name: 'bank', keys: 21 }] });
+    const text = await cli('inspect', corrupt, '--count-keys');
+    expect(text.code).toBe(1);
+    expect(errorLines(text.stderr)).toEqual([
+      'rx-store-migration: store bank at version 1: its root records 21 keys but the walk found 20 (the node sizes are corrupt)',
     ]);
-    const target = summaryOf(await cli('inspect', v2));
-    expect(target).toMatchObject({
-      kind: 'store/v2',
-      migration: { status: 'switched', height: 6, switchedAt: 7 },
-      sc: { latestVersion: expect.any(Number) },
-      ss: { latestVersion: expect.any(Number), earliestVersion: 6 },
-    });
-    expect(target.stores.map((s: { name: string }) => s.name)).toEqual(['bank', 'staking']);
   });
 
   describe('errors: one line on stderr naming the cause, exit 2', () => {
