@@ -1,4 +1,5 @@
-import { BehaviorSubject, concat, NEVER, of, ReplaySubject, shareReplay } from 'rxjs';
+import { BehaviorSubject, concat, NEVER, type Observable, of, ReplaySubject, shareReplay } from 'rxjs';
+import type { VersionedChangeset } from '../src/core/changeset.js';
 import { StoreError } from '../src/core/errors.js';
 import { applyLogged } from '../src/migration/operators/apply-logged.js';
 import type { MigrationEvent } from '../src/migration/events.js';
@@ -14,6 +15,14 @@ const ev = {
   E: { type: 'caughtUp', version: 5 },
   e: { type: 'applied', version: 5 },
 } satisfies Record<string, MigrationEvent>;
+
+/** An apply effect that records each version it was called with. */
+function recordingApply(applies: number[], write: () => Observable<unknown>) {
+  return (entry: VersionedChangeset): Observable<unknown> => {
+    applies.push(entry.version);
+    return write();
+  };
+}
 
 describe('applyLogged', () => {
   it('replays what is already logged at once, in order, then follows new log entries with zero delay', () => {
@@ -73,12 +82,31 @@ describe('applyLogged', () => {
         latest$,
         stop$,
         read: (v) => of(cs(v)),
-        apply: (entry) => {
-          applies.push(entry.version);
-          return cold('----|');
-        },
+        apply: recordingApply(applies, () => cold('----|')),
       });
       expectObservable(result).toBe('----(a|)', ev);
+    });
+    expect(applies).toEqual([1]);
+  });
+
+  it('waits for its turn before each version; the stop signal during that wait means nothing more is written', () => {
+    const applies: number[] = [];
+    testScheduler().run(({ hot, cold, expectObservable }) => {
+      const latest$ = hot('2-------', { 2: 2 }).pipe(shareReplay(1));
+      const stop$ = hot('  ----s---').pipe(shareReplay(1));
+      const turns = [
+        cold('             --|'), //        version 1's turn, from 0
+        cold('                ------|'), // version 2's, from 3: the stop comes first
+      ];
+      let next = 0;
+      const result = applyLogged(1, {
+        latest$,
+        stop$,
+        read: (v) => of(cs(v)),
+        apply: recordingApply(applies, () => cold('-|')),
+        waitTurn: () => turns[next++]!,
+      });
+      expectObservable(result).toBe('---a|', ev);
     });
     expect(applies).toEqual([1]);
   });

@@ -103,6 +103,39 @@ describe('restoreSnapshot', () => {
     });
   });
 
+  it('rejects a node height above 127 and a store the targets refuse, before the batch is written', () => {
+    const written: number[] = [];
+    testScheduler().run(({ cold, expectObservable }) => {
+      const sinks = {
+        batchSize: 2,
+        ss: (leaves: readonly RestoredLeaf[]) => {
+          written.push(leaves.length);
+          return cold('-|');
+        },
+        finish: () => cold('(r|)', { r: restored }),
+        checkStore: (name: string) => {
+          if (name !== 'acc') throw new StoreError('ERR_UNKNOWN_STORE', `store ${name} not found`);
+        },
+      };
+      // A push source: the last batch (c alone) goes out when the source completes.
+      const tooHigh = cold('-(ab)-c|', { a: items.store('acc'), b: items.leaf('a'), c: items.inner('z', 1, 128) });
+      expectObservable(tooHigh.pipe(restoreSnapshot(sinks))).toBe(
+        '                   --p----#',
+        { p: { ...progress(2, 1, 0), bytes: 4 } },
+        new StoreError('ERR_IMPORT_HEIGHT', 'snapshot item 3 (store acc): height 128 is outside 0..127', {
+          details: { item: 3, store: 'acc', height: 128 },
+        }),
+      );
+      const unknown = cold('-a|', { a: items.store('gov') });
+      expectObservable(unknown.pipe(restoreSnapshot({ ...sinks, batchSize: 1 }))).toBe(
+        '                   -#',
+        {},
+        new StoreError('ERR_UNKNOWN_STORE', 'store gov not found'),
+      );
+    });
+    expect(written).toEqual([1]);
+  });
+
   it('unsubscribing mid-restore tears down the snapshot and the sinks', () => {
     testScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
       const read = cold<readonly SnapshotItem[]>('-(b|)', { b: batches[0]! });

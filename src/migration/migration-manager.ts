@@ -136,17 +136,16 @@ export class MigrationManager {
   }
 
   /**
-   * Applies one logged changeset to SC and SS. Each target is checked first: a version it already
-   * holds (the other target's write was interrupted by a crash) is skipped, never applied twice;
-   * the SC's check waits for its earlier calls to settle (see `applyToSc`).
+   * Applies one logged changeset to SC and SS, once its turn came (`waitTurn`: like the restore's
+   * batches, a catch-up step waits while the host commits a block). Each target is checked first:
+   * a version it already holds (the other target's write was interrupted by a crash) is skipped,
+   * never applied twice; the SC's check waits for its earlier calls to settle (see `applyToSc`).
    */
   private apply(entry: VersionedChangeset): Observable<unknown> {
-    const { sc, ss, busy$ } = this.options;
+    const { sc, ss } = this.options;
     const trimEvery = this.options.trimEvery ?? 64;
     const v = entry.version;
-    // Like the restore's batches, a catch-up step waits while the host commits a block.
     return concat(
-      whenIdle(busy$),
       defer(() =>
         forkJoin([
           sc ? this.applyToSc(sc, entry).pipe(defaultIfEmpty(undefined), last()) : of(undefined),
@@ -302,6 +301,7 @@ export class MigrationManager {
               ...(this.options.busy$ ? { busy$: this.options.busy$ } : {}),
             }),
             apply: (entry) => this.apply(entry),
+            waitTurn: () => whenIdle(this.options.busy$),
             ...(sc && source ? { verify: (v: number) => from(verifyRoots(sc, source, v)) } : {}),
             ...(this.options.progressIntervalMs === undefined ? {} : { progressIntervalMs: this.options.progressIntervalMs }),
             ...(this.options.scheduler ? { scheduler: this.options.scheduler } : {}),
@@ -372,6 +372,7 @@ export class MigrationManager {
             stop$: NEVER,
             read: (v) => defer(() => this.log.read(v)),
             apply: (entry) => this.apply(entry),
+            waitTurn: () => whenIdle(this.options.busy$),
           }).pipe(takeWhile((event) => event.type !== 'caughtUp')),
           { defaultValue: undefined },
         );

@@ -46,6 +46,8 @@ export interface PipelineEffects {
   readonly restore: RestoreSinks;
   /** Applies one logged changeset to SC and SS; completes when both are durable. */
   apply(entry: VersionedChangeset): Observable<unknown>;
+  /** Completes when the next logged changeset may be applied (see `applyLogged`); default at once. */
+  waitTurn?(): Observable<unknown>;
   /** Checks v2 against v1 at the switch version (root hashes); errors on mismatch. */
   verify?(version: number): Observable<unknown>;
   /** Minimum time between progress events; default 250 ms. */
@@ -86,8 +88,10 @@ export function migrationPipeline(effects: PipelineEffects): Observable<Migratio
     let totals: Omit<ProgressEvent, 'type' | 'phase' | 'lag'> = { items: 0, keys: 0, bytes: 0, storesDone: 0 };
 
     const logged$ = effects.commits$.pipe(
-      // Versions the snapshot already holds may be fed (and logged) too; only later ones are applied.
-      checkVersionOrder(latestLogged.value + 1, 1),
+      // A fresh run may be fed versions the snapshot already holds too (only later ones are
+      // applied). A resumed run that logged past the height continues after the last logged
+      // version: an earlier one would overwrite a log entry, so it is a duplicate.
+      checkVersionOrder(latestLogged.value + 1, latestLogged.value > effects.height ? latestLogged.value + 1 : 1),
       logChangesets((entry) => effects.append(entry)),
       // The acknowledgement goes out first; then the catch-up loop learns of the new entry.
       concatMap((version) =>
@@ -135,6 +139,7 @@ export function migrationPipeline(effects: PipelineEffects): Observable<Migratio
       stop$: stop,
       read: (version) => effects.read(version),
       apply: (entry) => effects.apply(entry),
+      ...(effects.waitTurn ? { waitTurn: () => effects.waitTurn!() } : {}),
     })).pipe(
       concatMap((event) => {
         if (event.type !== 'applied') return of(event);

@@ -96,9 +96,14 @@ export function restoreSinks(options: {
     restorer?.abort();
     void writer?.then((w) => w.suspend()).catch(() => undefined);
   };
+  const checkStore = (name: string): void => {
+    ss.checkStore(name);
+    sc?.multi.tree(name);
+  };
   return {
     ...(importSc ? { sc: importIntoSc } : {}),
     ss: writeSs,
+    checkStore,
     finish,
     abandon,
     ...(options.batchSize ? { batchSize: options.batchSize } : {}),

@@ -171,6 +171,14 @@ export class StorageStore {
   }
 
   /**
+   * Throws `ERR_UNKNOWN_STORE` when this store was opened with `storeKeys` that do not include
+   * `storeKey`, and `ERR_INVALID_ARGUMENT` for a name that is no store key at all.
+   */
+  checkStore(storeKey: string): void {
+    this.storePrefix(storeKey);
+  }
+
+  /**
    * The value of `key` in `storeKey` at `version`: the newest entry at or below `version`, or
    * `undefined` when there is none or it is a deletion. A version above the latest reads the latest
    * state. Fails with `ERR_VERSION_PRUNED` below `earliestVersion`, `ERR_UNKNOWN_STORE`,

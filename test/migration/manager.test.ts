@@ -413,6 +413,69 @@ describe('MigrationManager', () => {
     }
   });
 
+  it('writes nothing after done: a version waiting for the host to be idle is not applied (behaviour 28)', async () => {
+    const busy$ = new BehaviorSubject(false);
+    const s = await setup(6, { busy$ });
+    try {
+      const commits$ = new Subject<VersionedChangeset>();
+      const done$ = new Subject<void>();
+      const events = lastValueFrom(s.manager.start(6, commits$, done$).pipe(toArray()));
+      await firstValueFrom(s.manager.migratedVersion$.pipe(filter((v) => v === 6)));
+      busy$.next(true);
+      commits$.next(await s.commitNext());
+      const turn = () => new Promise((resolve) => setImmediate(resolve));
+      // Version 7 is logged and read back; its apply waits for the host.
+      for (let i = 0; i < 10_000 && !busy$.observed; i++) await turn();
+      expect(busy$.observed).toBe(true);
+      done$.next();
+      busy$.next(false);
+      const all = await events;
+      expect(versionsOf(all, 'logged')).toEqual([7]);
+      expect(versionsOf(all, 'applied')).toEqual([]);
+      // v2 does not hold the logged version 7, so there is no switch either.
+      expect(all.map((e) => e.type)).not.toContain('switch');
+      for (let i = 0; i < 50; i++) await turn();
+      expect({ sc: s.sc.latestVersion, ss: s.ss.latestVersion, migrated: s.manager.migratedVersion }).toEqual({ sc: 6, ss: 6, migrated: 6 });
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('a resumed run that logged past the height refuses an already logged version as a duplicate (behaviour 25)', async () => {
+    const busy$ = new BehaviorSubject(false);
+    const s = await setup(5, { busy$ });
+    try {
+      // The first run restores at 5, logs 6 and 7 while the host is busy, then the process stops.
+      const first = new Subject<VersionedChangeset>();
+      const logged: number[] = [];
+      const run = s.manager.start(5, first, NEVER).subscribe((e) => e.type === 'logged' && logged.push(e.version));
+      await firstValueFrom(s.manager.migratedVersion$.pipe(filter((v) => v === 5)));
+      busy$.next(true);
+      const six = await s.commitNext();
+      const seven = await s.commitNext();
+      first.next(six);
+      first.next(seven);
+      const turn = () => new Promise((resolve) => setImmediate(resolve));
+      for (let i = 0; i < 10_000 && logged.length < 2; i++) await turn();
+      expect(logged).toEqual([6, 7]);
+      run.unsubscribe();
+
+      // The resumed run is fed version 7 again, with other content.
+      const commits$ = new Subject<VersionedChangeset>();
+      const resumed = lastValueFrom(s.manager.start(5, commits$, NEVER));
+      const forged = scenarioChangeset(7, 4, STORES);
+      commits$.next({ ...forged, changeset: { changes: [{ storeKey: 'bank', pairs: [{ key: utf8('key-7-0'), value: utf8('forged'), remove: false }] }] } });
+      const error = await errorOf(resumed);
+      expect(error.code).toBe('ERR_VERSION_GAP');
+      expect(error.message).toBe('changeset version duplicate: expected 8, received 7');
+      expect(error.details).toEqual({ expected: 8, received: 7 });
+      // The log entry of version 7 is still the one store/v1 committed.
+      expect(await s.manager.log.read(7)).toEqual(seven);
+    } finally {
+      await s.close();
+    }
+  });
+
   it('resumes after the catch-up trimmed the log up to its last applied version (the log is empty then)', async () => {
     const s = await setup(3, { trimEvery: 2 });
     try {

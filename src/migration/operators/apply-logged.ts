@@ -1,4 +1,4 @@
-import { concat, concatMap, defaultIfEmpty, defer, EMPTY, expand, first, last, map, type Observable, of, queueScheduler, race, subscribeOn, take, throwError } from 'rxjs';
+import { concat, concatMap, defaultIfEmpty, defer, EMPTY, expand, first, ignoreElements, last, map, type Observable, of, queueScheduler, race, subscribeOn, take, throwError } from 'rxjs';
 import { StoreError } from '../../core/errors.js';
 import type { VersionedChangeset } from '../../core/changeset.js';
 import { migrationEvent, type MigrationEvent } from '../events.js';
@@ -16,6 +16,11 @@ export interface ApplyLoggedEffects {
   read(version: number): Observable<VersionedChangeset | undefined>;
   /** Applies a changeset to the new stores (SC write + commit, SS apply); completes when durable. */
   apply(entry: VersionedChangeset): Observable<unknown>;
+  /**
+   * Completes when the next version may be written (for example once the host is idle); by
+   * default at once. `stop$` can still end the loop during this wait: nothing is written yet.
+   */
+  waitTurn?(): Observable<unknown>;
 }
 
 const STOP = Symbol('stop');
@@ -23,9 +28,10 @@ const STOP = Symbol('stop');
 /**
  * Replays the changeset log from `from` in strict version order, then follows new log entries
  * live: for each version it waits until the log holds it (reacting to the log write itself, never
- * polling), reads it back, applies it and emits `applied`; when the applied version equals the
- * latest logged one it also emits `caughtUp`. `stop$` ends the loop at the next version boundary,
- * so an apply in flight always completes and nothing is written after the loop ends.
+ * polling), reads it back, waits for its turn (`waitTurn`), applies it and emits `applied`; when the
+ * applied version equals the latest logged one it also emits `caughtUp`. `stop$` ends the loop at
+ * the next version boundary: an apply in flight always completes, a version still waiting (for the
+ * log, its read or its turn) is never written, and nothing is written after the loop ends.
  *
  * ```
  * latest$: 3-----4------5----      (replaying; the log already holds 1..3 when the restore ends)
@@ -37,24 +43,33 @@ const STOP = Symbol('stop');
  * concat(restore$, applyLogged(height + 1, { latest$, stop$, read, apply }))
  */
 export function applyLogged(from: number, effects: ApplyLoggedEffects): Observable<MigrationEvent> {
+  const turn = (entry: VersionedChangeset): Observable<VersionedChangeset> =>
+    effects.waitTurn ? concat(effects.waitTurn().pipe(ignoreElements()), of(entry)) : of(entry);
+  const due = (version: number): Observable<VersionedChangeset> =>
+    effects.latest$.pipe(
+      first((latest) => latest >= version),
+      concatMap(() => effects.read(version)),
+      concatMap((entry) =>
+        entry === undefined || entry.version !== version
+          ? throwError(
+              () =>
+                new StoreError('ERR_VERSION_GAP', `changeset log has no entry for version ${version} although it is logged`, {
+                  details: { expected: version, received: entry?.version ?? null },
+                }),
+            )
+          : turn(entry),
+      ),
+    );
   const step = (version: number): Observable<number | typeof STOP> =>
-    // Only the wait races the stop signal: once a version is due, its apply always completes.
-    race(effects.stop$.pipe(map((): typeof STOP => STOP)), effects.latest$.pipe(first((latest) => latest >= version))).pipe(
+    // Everything before the first write races the stop signal; once the apply began, it completes.
+    race(effects.stop$.pipe(map((): typeof STOP => STOP)), due(version)).pipe(
       take(1),
-      concatMap((due) =>
-        due === STOP
+      concatMap((entry) =>
+        entry === STOP
           ? of(STOP)
-          : effects.read(version).pipe(
-              concatMap((entry) =>
-                entry === undefined || entry.version !== version
-                  ? throwError(
-                      () =>
-                        new StoreError('ERR_VERSION_GAP', `changeset log has no entry for version ${version} although it is logged`, {
-                          details: { expected: version, received: entry?.version ?? null },
-                        }),
-                    )
-                  : effects.apply(entry).pipe(defaultIfEmpty(undefined), last()),
-              ),
+          : effects.apply(entry).pipe(
+              defaultIfEmpty(undefined),
+              last(),
               map(() => version),
             ),
       ),

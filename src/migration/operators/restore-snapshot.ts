@@ -17,6 +17,7 @@ import {
 import { StoreError } from '../../core/errors.js';
 import { isPullObservable, pullThrough, type PullSource } from '../../core/pull.js';
 import { whenIdle } from '../../core/when-idle.js';
+import { MAX_HEIGHT } from '../../iavl/node-codec.js';
 import type { SnapshotItem } from '../../proto/snapshot-item.js';
 import { migrationEvent, type MigrationEvent, type RestoredEvent } from '../events.js';
 
@@ -50,6 +51,12 @@ export interface RestoreSinks {
    * snapshot's reads overlap the SC and SS writes and at most two batches are in memory.
    */
   readonly readAhead?: number;
+  /**
+   * Throws when the targets hold no store of this name (`ERR_UNKNOWN_STORE`); called for each
+   * store item before its batch is written, so that an SS-only restore refuses it as the SC
+   * import does. Absent: every store is accepted.
+   */
+  readonly checkStore?: (name: string) => void;
   /** Called when the restore ends without `finish` (error or unsubscribe), to release the targets. */
   readonly abandon?: () => void;
   /**
@@ -111,12 +118,19 @@ export function restoreSnapshot(sinks: RestoreSinks): OperatorFunction<SnapshotI
         for (const item of batch) {
           items++;
           if (item.kind === 'store') {
+            sinks.checkStore?.(item.name);
             store = item.name;
             storesSeen++;
           } else if (item.kind === 'iavl') {
             if (store === undefined) {
               throw new StoreError('ERR_IMPORT_ORDER', `snapshot item ${items}: IAVL node before any store item`, {
                 details: { item: items },
+              });
+            }
+            // The SC importer checks the tree's shape; the height bound holds for SS-only too.
+            if (!Number.isInteger(item.height) || item.height < 0 || item.height > MAX_HEIGHT) {
+              throw new StoreError('ERR_IMPORT_HEIGHT', `snapshot item ${items} (store ${store}): height ${item.height} is outside 0..${MAX_HEIGHT}`, {
+                details: { item: items, store, height: item.height },
               });
             }
             bytes += item.key.length + item.value.length;
