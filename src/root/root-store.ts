@@ -181,7 +181,10 @@ export class RootStore {
     return this.phaseNow === 'migrating';
   }
 
-  /** Highest version store/v2 holds while migrating (0 before the restore finished). */
+  /**
+   * Highest version store/v2 holds: while migrating, what the migration applied (0 before the
+   * restore finished); after the switch, the latest version.
+   */
   get migratedVersion(): number {
     return this.migration?.migratedVersion ?? (this.phaseNow === 'switched' ? this.latest : 0);
   }
@@ -406,6 +409,9 @@ export class RootStore {
     this.record = { status: 'switched', height: run.height, switchedAt: version };
     await this.meta.write([migrationRecordOp(this.meta, this.record)]);
     this.phaseNow = 'switched';
+    // The run ended with its switch event; closing its manager ends the snapshot operation.
+    await run.stop();
+    this.migration = undefined;
     // Everything in the migration log is applied now.
     await this.migrationLog.trim(this.latest);
     if (this.options.retainV1 === false && this.sc) this.v1 = undefined;
@@ -449,18 +455,22 @@ export class RootStore {
     }
     const useV1 = this.phaseNow !== 'switched' || version < this.record!.height;
     if (useV1) {
-      if (this.v1 === undefined) {
+      // After the switch, store/v1 is only kept for older versions; its database is the
+      // application's, which may close it.
+      const v1 = this.v1;
+      const gone = v1 === undefined ? 'is not retained' : this.phaseNow === 'switched' && v1.db.status !== 'open' ? 'is closed' : undefined;
+      if (v1 === undefined || gone !== undefined) {
         throw new StoreError(
           'ERR_VERSION_PRUNED',
-          `version ${version} is below the migration height ${this.record!.height} and store/v1 is not retained`,
+          `version ${version} is below the migration height ${this.record!.height} and store/v1 ${gone}`,
           { details: { requestedVersion: version, migrationHeight: this.record!.height } },
         );
       }
       if (options.prove) {
-        const proof = await this.v1.getProof(storeKey, key, version);
+        const proof = await v1.getProof(storeKey, key, version);
         return { version, value: proof.value, proof };
       }
-      return { version, value: await this.v1.get(storeKey, key, version) };
+      return { version, value: await v1.get(storeKey, key, version) };
     }
     const commitment = this.sc ?? this.v1!;
     if (options.prove) {

@@ -36,9 +36,15 @@ async function env(): Promise<Env> {
   };
 }
 
-async function buildV1(db: LevelDb, versions: number, keys: number): Promise<void> {
+/** Commits versions 1..`versions` of the scenario to a store/v1; returns each version's app hash. */
+async function buildV1(db: LevelDb, versions: number, keys: number): Promise<Map<number, Uint8Array>> {
   const v1 = await LegacyStore.open(db, { storeKeys: STORES });
-  for (let v = 1; v <= versions; v++) await v1.commit(scenarioChangeset(v, keys, STORES).changeset);
+  const appHashes = new Map<number, Uint8Array>();
+  for (let v = 1; v <= versions; v++) {
+    const info = await v1.commit(scenarioChangeset(v, keys, STORES).changeset);
+    appHashes.set(v, commitInfoHash(info.storeInfos));
+  }
+  return appHashes;
 }
 
 /** Runs `test` on a root store over a fresh store/v1 of `versions` × `keys` keys, then closes both. */
@@ -69,19 +75,25 @@ describe.each([
   it('200 versions × 10 keys × 3 stores: readable with proofs during and after; the switch happens and v2 is used', async () => {
     const e = await env();
     try {
-      await buildV1(e.v1db, 200, 10);
+      const builtAppHashes = await buildV1(e.v1db, 200, 10);
       const root = await RootStore.open({ v1: { db: e.v1db, storeKeys: STORES }, v2: { db: e.v2db, sc: withSc }, migrate: true, batchSize: 256 });
       const events: RootStoreEvent[] = [];
       root.events$.subscribe((ev) => events.push(ev));
       expect(root.isMigrating).toBe(true);
       const appHashes = new Map<number, Uint8Array>();
-      // During migration: every key readable with a verified proof (served by store/v1).
-      for (let v = 1; v <= 200; v += 37) {
+      // During migration: keys readable with verified proofs (served by store/v1), each at its
+      // own version, where the next version's key is still absent (routing by version).
+      for (let v = 1; v <= 200; v += 9) {
         for (const store of STORES) {
           const key = utf8(`key-${v}-3`);
-          const result = await root.query(store, key, { version: 200, prove: true });
+          const result = await root.query(store, key, { version: v, prove: true });
           expect(result.value).toEqual(utf8(`value-${v}-3`));
           verifyQueryProof(result, store, key, result.proof!.appHash);
+          expect(toHex(result.proof!.appHash)).toBe(toHex(builtAppHashes.get(v)!));
+          const next = utf8(`key-${v + 1}-3`);
+          const absent = await root.query(store, next, { version: v, prove: true });
+          expect(absent.value).toBeUndefined();
+          verifyQueryProof(absent, store, next, absent.proof!.appHash);
         }
       }
       // Keep committing until the root store switched (or v reaches 400).
@@ -96,9 +108,12 @@ describe.each([
       const switched = events.find((ev) => ev.type === 'switched');
       expect(switched).toMatchObject({ type: 'switched', version: v, height: 200 });
       expect(events.some((ev) => ev.type === 'switch')).toBe(true);
-      // All keys readable at max(v, 200), now from store/v2.
-      for (let w = 1; w <= v; w += 13) {
-        for (const store of STORES) expect((await root.query(store, utf8(`key-${w}-7`))).value).toEqual(utf8(`value-${w}-7`));
+      expect(root.migratedVersion).toBe(v);
+      // All keys readable at max(v, 200), now from store/v2: every version, every key.
+      for (let w = 1; w <= v; w++) {
+        for (const store of STORES) {
+          for (let i = 0; i < 10; i++) expect((await root.query(store, utf8(`key-${w}-${i}`))).value).toEqual(utf8(`value-${w}-${i}`));
+        }
       }
       // 10 more commits go to store/v2 only; latest = caught-up + 10.
       for (let i = 0; i < 10; i++) {
@@ -106,6 +121,7 @@ describe.each([
         appHashes.set(v, await root.commit(scenarioChangeset(v, 10, STORES)));
       }
       expect(root.latestVersion).toBe(v);
+      expect(root.migratedVersion).toBe(v);
       const v1After = await LegacyStore.open(e.v1db, { storeKeys: STORES });
       if (withSc) {
         // store/v1 stopped at the switch: v2 carries on alone.
@@ -298,6 +314,15 @@ describe('RootStore behaviour', () => {
       expect(below.message).toMatch(/below the migration height 8/);
       expect((await again.query('store1', utf8('key-9-0'))).value).toEqual(utf8('value-9-0'));
       await again.close();
+      // Retained, but the application closed its database: the same typed error, saying so.
+      const retained = await open(true);
+      await e.v1db.close();
+      const closed = await errorOf(retained.query('store1', utf8('key-3-1'), { version: 4, prove: true }));
+      expect(closed.code).toBe('ERR_VERSION_PRUNED');
+      expect(closed.message).toBe('version 4 is below the migration height 8 and store/v1 is closed');
+      expect(closed.details).toEqual({ requestedVersion: 4, migrationHeight: 8 });
+      expect((await retained.query('store1', utf8('key-9-0'))).value).toEqual(utf8('value-9-0'));
+      await retained.close();
     } finally {
       await e.close();
     }
