@@ -181,7 +181,8 @@ export class IavlTree {
    */
   async stageVersion(): Promise<StagedVersion> {
     this.assertWritable();
-    const version = this.workingVersion;
+    // Past 2^53 − 1 a version would be written that no reader can take back as a number.
+    const version = checkVersion(this.workingVersion, 'the next version', 1);
     const root = this.root;
     const existing = await this.ndb.getRoot(version);
     if (existing !== undefined) {

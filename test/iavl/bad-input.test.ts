@@ -94,6 +94,24 @@ describe('IAVL bad input: typed errors, never a crash or a silently wrong hash',
       expect(error.message).toContain('s(1, 2)');
     }));
 
+  it('saves version 2^53 − 1, refuses the version after it, and still opens', async () => {
+    const db = await openDb();
+    try {
+      const tree = await IavlTree.open(db, { initialVersion: Number.MAX_SAFE_INTEGER });
+      await tree.set(utf8('a'), utf8('1'));
+      expect((await tree.saveVersion()).version).toBe(Number.MAX_SAFE_INTEGER);
+      await tree.set(utf8('a'), utf8('2'));
+      const error = await errorOf(tree.saveVersion());
+      expect(error.code).toBe('ERR_VERSION_RANGE');
+      expect(error.message).toBe(`the next version ${Number.MAX_SAFE_INTEGER + 1} must be an integer between 1 and ${Number.MAX_SAFE_INTEGER}`);
+      const reopened = await IavlTree.open(db);
+      expect(reopened.version).toBe(Number.MAX_SAFE_INTEGER);
+      expect(await reopened.get(utf8('a'))).toEqual(utf8('1'));
+    } finally {
+      await db.close();
+    }
+  });
+
   it('refuses to save over an existing version with a different root', async () =>
     withTree(async (tree, db) => {
       await filled(tree, 5);
