@@ -117,9 +117,14 @@ export async function readV2Head(db: LevelDb): Promise<V2Head> {
 /** The migration record as text for people. */
 export function describeRecord(record: MigrationRecord | undefined): string {
   if (record === undefined) return 'none';
-  return record.status === 'switched'
-    ? `switched (snapshot height ${record.height}, store/v2 from version ${record.switchedAt})`
-    : `migrating (height ${record.height}, unfinished)`;
+  switch (record.status) {
+    case 'switched':
+      return `switched (snapshot height ${record.height}, store/v2 from version ${record.switchedAt})`;
+    case 'migrating':
+      return `migrating (height ${record.height}, unfinished)`;
+    case 'abandoned':
+      return `abandoned (height ${record.height}; the partial store/v2 is wiped before the next migration)`;
+  }
 }
 
 /** Safely closes databases, ignoring close errors (used on the way out of a failure). */

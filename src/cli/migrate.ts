@@ -164,7 +164,8 @@ export async function runMigrate(options: MigrateOptions, output: Output, signal
       return EXIT.ok;
     }
     const pendingSs = await new Namespace(v2db, utf8(V2_LAYOUT.ss)).get(utf8('m/restoring'));
-    const unfinished = v2head.record?.status === 'migrating' || pendingSs !== undefined;
+    // An abandoned migration is unfinished too, but never resumed.
+    const unfinished = v2head.record !== undefined || pendingSs !== undefined;
     let wiped: number | undefined;
     let resuming = false;
     if (unfinished && v2head.record?.status === 'migrating' && v2head.record.height === height) {
@@ -173,7 +174,8 @@ export async function runMigrate(options: MigrateOptions, output: Output, signal
       resuming = true;
     } else if (unfinished) {
       wiped = v2head.record?.height ?? height;
-      output.info(`target ${options.to} holds an unfinished migration at height ${wiped}, not ${height}: wiping it and starting over`);
+      const what = v2head.record?.status === 'abandoned' ? `an abandoned migration at height ${wiped}` : `an unfinished migration at height ${wiped}, not ${height}`;
+      output.info(`target ${options.to} holds ${what}: wiping it and starting over`);
       output.event('wipe', { path: toPath, height: wiped });
       for (const prefix of [V2_LAYOUT.sc, V2_LAYOUT.ss, V2_LAYOUT.log, V2_LAYOUT.root]) await new Namespace(v2db, utf8(prefix)).clear();
     } else if (kind === 'store/v2' || (await hasAnyKey(v2db))) {

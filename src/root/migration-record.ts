@@ -5,7 +5,12 @@ import type { Namespace } from '../db/namespace.js';
 /** Where a node stands in its move to store/v2, as recorded durably in the v2 database. */
 export type MigrationRecord =
   | { readonly status: 'migrating'; readonly height: number }
-  | { readonly status: 'switched'; readonly height: number; readonly switchedAt: number };
+  | { readonly status: 'switched'; readonly height: number; readonly switchedAt: number }
+  /**
+   * Given up (see `RootStore.abandonMigration`): store/v1 serves alone and logs nothing; the
+   * store/v2 targets still hold the partial migration from `height`, wiped before the next start.
+   */
+  | { readonly status: 'abandoned'; readonly height: number };
 
 const KEY = utf8('migration');
 
@@ -19,7 +24,8 @@ export async function readMigrationRecord(ns: Namespace): Promise<MigrationRecor
   if (bytes === undefined) return undefined;
   try {
     const record = JSON.parse(fromUtf8(bytes)) as MigrationRecord;
-    if ((record.status === 'migrating' || record.status === 'switched') && Number.isSafeInteger(record.height)) return record;
+    const known = record.status === 'migrating' || record.status === 'switched' || record.status === 'abandoned';
+    if (known && Number.isSafeInteger(record.height)) return record;
   } catch (error) {
     throw new StoreError('ERR_IO', 'the migration record is corrupt', { cause: error });
   }

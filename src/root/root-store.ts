@@ -44,6 +44,13 @@ export interface RootStoreOptions {
   readonly batchSize?: number;
   /** Minimum interval between progress events (ms); default 250. */
   readonly progressIntervalMs?: number;
+  /**
+   * Changesets a migration that is recorded but not running (it failed, or the store was opened
+   * without `migrate`) may keep in its log, for a retry to replay; the commit that would log one
+   * more abandons the migration instead (see {@link RootStore.abandonMigration}). Default 100 000
+   * (about a week of 6-second blocks).
+   */
+  readonly failedMigrationLogLimit?: number;
 }
 
 /** Where the root store reads and writes. */
@@ -60,7 +67,12 @@ export type RootStoreEvent =
    * it to the SS failed with `error`: the SS is completed from the log before the next commit and
    * before the next read from the SS, and that operation fails if completing it fails again.
    */
-  | { readonly type: 'ssBehind'; readonly version: number; readonly error: unknown };
+  | { readonly type: 'ssBehind'; readonly version: number; readonly error: unknown }
+  /**
+   * The migration from `height` was given up: on request, or because it was not running while
+   * its log reached `failedMigrationLogLimit` changesets (`reason`). store/v1 serves alone.
+   */
+  | { readonly type: 'migrationAbandoned'; readonly height: number; readonly reason: 'requested' | 'logLimit' };
 
 /** A query answer. */
 export interface QueryResult {
@@ -72,6 +84,8 @@ export interface QueryResult {
 
 /** Restore batch size of a live migration: see {@link RootStoreOptions.batchSize}. */
 const LIVE_BATCH_SIZE = 256;
+/** See {@link RootStoreOptions.failedMigrationLogLimit}. */
+const FAILED_MIGRATION_LOG_LIMIT = 100_000;
 /** Events replayed to late subscribers of `events$`. */
 const EVENT_REPLAY = 128;
 const SC_PREFIX = utf8(V2_LAYOUT.sc);
@@ -107,6 +121,8 @@ export class RootStore {
   private closed = false;
   /** A completion of the SS under way: see {@link catchUpSs}. */
   private ssCatchUp: Promise<void> | undefined;
+  /** The first version in the log of a migration that does not run (read once, when first needed). */
+  private idleLogFirst: number | undefined;
 
   /** Migration and switch events; the last few are replayed to a new subscriber. */
   readonly events$: Observable<RootStoreEvent> = this.eventsSubject.asObservable();
@@ -129,6 +145,12 @@ export class RootStore {
    * store/v2 durably holds; store/v2 is never read before the switch).
    */
   static async open(options: RootStoreOptions): Promise<RootStore> {
+    const limit = options.failedMigrationLogLimit;
+    if (limit !== undefined && !(Number.isSafeInteger(limit) && limit >= 1)) {
+      throw new StoreError('ERR_INVALID_ARGUMENT', `failedMigrationLogLimit ${String(limit)} must be a whole number of changesets, at least 1`, {
+        details: { failedMigrationLogLimit: limit },
+      });
+    }
     const v1 = await LegacyStore.open(options.v1.db, {
       storeKeys: options.v1.storeKeys,
       ...(options.v1.cacheSize === undefined ? {} : { cacheSize: options.v1.cacheSize }),
@@ -161,6 +183,9 @@ export class RootStore {
       // Interrupted mid-migration: store/v2 is not read until the switch; the migration resumes
       // from what the targets durably hold and replays the log, which holds every later commit.
       root.startMigration(record.height, true);
+    } else if (record?.status === 'abandoned') {
+      // A crash may have come between the record and the log's deletion.
+      await root.migrationLog.trim(root.latest);
     }
     if (options.migrate) await root.loadVersion();
     return root;
@@ -213,6 +238,11 @@ export class RootStore {
     }
     if (!this.options.migrate || this.phaseNow !== 'v1') return;
     if (version === 0) throw new StoreError('ERR_STATE', 'cannot migrate an empty store/v1: commit a version first');
+    if (this.record?.status === 'abandoned') {
+      // The targets hold what the abandoned migration wrote; a fresh one needs them empty.
+      await this.sc?.clear();
+      await this.ss.clear();
+    }
     this.record = { status: 'migrating', height: version };
     await this.meta.write([migrationRecordOp(this.meta, this.record)]);
     this.startMigration(version, false);
@@ -220,6 +250,7 @@ export class RootStore {
 
   private startMigration(height: number, resume: boolean): void {
     this.phaseNow = 'migrating';
+    this.idleLogFirst = undefined;
     this.migration = new MigrationRun(this, height, resume);
     this.emit({ type: 'migrationStarted', height });
     this.migration.start();
@@ -262,6 +293,38 @@ export class RootStore {
     await this.tail;
     await this.migration?.stop();
     this.startMigration(this.record.height, true);
+  }
+
+  /**
+   * Gives the migration up, running or not (failed, or recorded while the store was opened
+   * without `migrate`): it stops, its changeset log is deleted, and store/v1 serves alone and
+   * logs nothing from here on. The record says so durably; the store/v2 targets keep what the
+   * migration wrote until the next migration starts (`loadVersion` with `migrate`, or the next
+   * open with it), which wipes them first and begins at the latest version. `ERR_STATE` when
+   * there is no migration to give up (none recorded, or it switched). Serialized with commits.
+   */
+  abandonMigration(): Promise<void> {
+    this.assertOpen();
+    const run = this.tail.then(() => this.abandonNow('requested'));
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  private async abandonNow(reason: 'requested' | 'logLimit'): Promise<void> {
+    const record = this.record;
+    if (record?.status !== 'migrating' || this.phaseNow === 'switched') {
+      const what = record === undefined ? 'no migration is recorded' : `the migration is ${record.status}`;
+      throw new StoreError('ERR_STATE', `cannot abandon the migration: ${what}`, { details: { phase: this.phaseNow } });
+    }
+    await this.migration?.stop();
+    this.migration = undefined;
+    this.record = { status: 'abandoned', height: record.height };
+    await this.meta.write([migrationRecordOp(this.meta, this.record)]);
+    this.phaseNow = 'v1';
+    this.idleLogFirst = undefined;
+    await this.migrationLog.trim(this.latest);
+    this.options.logger?.info('migration abandoned', { height: record.height, reason });
+    this.emit({ type: 'migrationAbandoned', height: record.height, reason });
   }
 
   /** Store upgrades are refused while migrating (Go: "cannot upgrade while migrating"). */
@@ -325,6 +388,9 @@ export class RootStore {
       this.latest = version;
       return hash;
     }
+    if (this.record?.status === 'migrating' && this.phaseNow !== 'migrating' && (await this.idleLogFull(version))) {
+      await this.abandonNow('logLimit');
+    }
     if (this.record?.status !== 'migrating') {
       const info = await this.v1!.commit(changeset);
       this.latest = version;
@@ -338,6 +404,12 @@ export class RootStore {
     this.latest = version;
     if (this.phaseNow === 'migrating') await this.migration!.forward(entry);
     return commitInfoHash(info.storeInfos);
+  }
+
+  /** Whether logging `version` would take the log of a migration that does not run past its limit. */
+  private async idleLogFull(version: number): Promise<boolean> {
+    this.idleLogFirst ??= (await this.migrationLog.first()) || version;
+    return version - this.idleLogFirst + 1 > (this.options.failedMigrationLogLimit ?? FAILED_MIGRATION_LOG_LIMIT);
   }
 
   /**

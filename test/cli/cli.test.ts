@@ -358,6 +358,16 @@ describe('rx-store-migration migrate: interrupted, then resumed', () => {
     expect(jsonLines(again.stdout).some((l) => l.type === 'wipe')).toBe(true);
     expect(summaryOf(again)).toMatchObject({ status: 'migrated', height: 11, keys: 11_000, restarted: true, resumed: false, verified: true });
     expect((await cli('verify', '--v1', app, '--v2', v2, '--height', '11')).code).toBe(0);
+
+    // A migration a root store abandoned is never resumed, even at the same height.
+    const db = await openDb(v2);
+    await db.put(utf8('root/migration'), utf8(JSON.stringify({ status: 'abandoned', height: 11 })));
+    await db.close();
+    expect(summaryOf(await cli('inspect', v2)).migration).toEqual({ status: 'abandoned', height: 11 });
+    const fresh = await cli('migrate', '--from', app, '--to', v2, '--height', '11');
+    expect(fresh.code).toBe(0);
+    expect(fresh.stderr).toContain('holds an abandoned migration at height 11: wiping it and starting over');
+    expect(summaryOf(fresh)).toMatchObject({ status: 'migrated', height: 11, restarted: true, resumed: false, verified: true });
   });
 });
 

@@ -6,6 +6,7 @@ import { changesetFromPairs, type Changeset } from '../../src/core/changeset.js'
 import { commitInfoHash } from '../../src/commitment/commit-info.js';
 import { openDb, type LevelDb } from '../../src/db/level-db.js';
 import { LegacyStore } from '../../src/v1/legacy-store.js';
+import { StorageStore } from '../../src/storage/storage-store.js';
 import { RootStore, type RootStoreEvent, type RootStoreOptions } from '../../src/root/root-store.js';
 import { prng, scenarioChangeset } from '../support/changesets.js';
 import { blockTime, tempDir } from '../support/db.js';
@@ -333,7 +334,6 @@ describe('RootStore behaviour', () => {
     try {
       await buildV1(e.v1db, 6, 2);
       // A stray newer version in the SS makes the restore refuse to write (it must not overwrite).
-      const { StorageStore } = await import('../../src/storage/storage-store.js');
       const stray = await StorageStore.open(e.v2db, { prefix: 'ss/', storeKeys: STORES });
       await stray.applyChangeset(50, { changes: [] });
       const root = await RootStore.open({ v1: { db: e.v1db, storeKeys: STORES }, v2: { db: e.v2db }, migrate: true });
@@ -345,6 +345,115 @@ describe('RootStore behaviour', () => {
       expect(hash).toHaveLength(32);
       expect((await root.query('store2', utf8('key-7-1'))).value).toEqual(utf8('value-7-1'));
       await root.close();
+    } finally {
+      await e.close();
+    }
+  });
+});
+
+describe('abandoning a migration (the changeset log stays bounded)', () => {
+  /** A root store whose migration failed at height 6: a stray newer SS version refuses the restore. */
+  async function failedMigration(e: Env, options: Omit<RootStoreOptions, 'v1' | 'v2'> = {}) {
+    await buildV1(e.v1db, 6, 2);
+    const stray = await StorageStore.open(e.v2db, { prefix: 'ss/', storeKeys: STORES });
+    await stray.applyChangeset(50, { changes: [] });
+    await stray.close();
+    const root = await RootStore.open({ v1: { db: e.v1db, storeKeys: STORES }, v2: { db: e.v2db }, migrate: true, ...options });
+    const events: RootStoreEvent[] = [];
+    root.events$.subscribe((ev) => events.push(ev));
+    await firstValueFrom(root.events$.pipe(filter((ev) => ev.type === 'migrationFailed')));
+    return { root, events };
+  }
+
+  /** Commits versions `from`..`to` of the scenario; returns their app hashes. */
+  async function commitRange(root: RootStore, from: number, to: number): Promise<Map<number, Uint8Array>> {
+    const hashes = new Map<number, Uint8Array>();
+    for (let v = from; v <= to; v++) hashes.set(v, await root.commit(scenarioChangeset(v, 2, STORES)));
+    return hashes;
+  }
+
+  it('a failed migration logs up to failedMigrationLogLimit changesets, then is abandoned; loadVersion starts afresh on wiped targets', async () => {
+    const e = await env();
+    try {
+      const { root, events } = await failedMigration(e, { failedMigrationLogLimit: 20 });
+      await commitRange(root, 7, 26);
+      // Versions 7..26 are kept for a retry: the limit.
+      expect({ first: await root.migrationLog.first(), latest: await root.migrationLog.latest() }).toEqual({ first: 7, latest: 26 });
+      expect(events.some((ev) => ev.type === 'migrationAbandoned')).toBe(false);
+      await commitRange(root, 27, 40);
+      expect(events.filter((ev) => ev.type === 'migrationAbandoned')).toEqual([{ type: 'migrationAbandoned', height: 6, reason: 'logLimit' }]);
+      expect(root.phase).toBe('v1');
+      expect({ first: await root.migrationLog.first(), latest: await root.migrationLog.latest() }).toEqual({ first: 0, latest: 0 });
+      expect((await root.query('store1', utf8('key-40-1'))).value).toEqual(utf8('value-40-1'));
+      await expect(root.retryMigration()).rejects.toMatchObject({ code: 'ERR_STATE' });
+
+      // A fresh migration at the latest version: the stray SS version is wiped with the rest.
+      await root.loadVersion();
+      expect(root.phase).toBe('migrating');
+      expect(root.migrationHeight).toBe(40);
+      await firstValueFrom(root.events$.pipe(filter((ev) => ev.type === 'restored')));
+      await root.commit(scenarioChangeset(41, 2, STORES));
+      expect(root.phase).toBe('switched');
+      expect((await root.query('store2', utf8('key-41-0'))).value).toEqual(utf8('value-41-0'));
+      expect((await root.query('store2', utf8('key-7-0'))).value).toEqual(utf8('value-7-0'));
+      await expect(root.abandonMigration()).rejects.toMatchObject({ code: 'ERR_STATE', message: 'cannot abandon the migration: the migration is switched' });
+      await root.close();
+    } finally {
+      await e.close();
+    }
+  });
+
+  it('abandonMigration stops logging at once, durably: a reopen logs nothing, and one with migrate starts afresh', async () => {
+    const e = await env();
+    try {
+      const { root } = await failedMigration(e);
+      const hashes = await commitRange(root, 7, 9);
+      await root.close();
+      // Opened without migrate, the recorded migration keeps logging until it is abandoned.
+      const quiet = await RootStore.open({ v1: { db: e.v1db, storeKeys: STORES }, v2: { db: e.v2db } });
+      expect(quiet.phase).toBe('v1');
+      await commitRange(quiet, 10, 11);
+      expect(await quiet.migrationLog.latest()).toBe(11);
+      const abandoned = firstValueFrom(quiet.events$.pipe(filter((ev) => ev.type === 'migrationAbandoned')));
+      await quiet.abandonMigration();
+      expect(await abandoned).toEqual({ type: 'migrationAbandoned', height: 6, reason: 'requested' });
+      expect(await quiet.migrationLog.first()).toBe(0);
+      await commitRange(quiet, 12, 13);
+      expect(await quiet.migrationLog.first()).toBe(0);
+      await expect(quiet.abandonMigration()).rejects.toMatchObject({ code: 'ERR_STATE', message: 'cannot abandon the migration: the migration is abandoned' });
+      await quiet.close();
+
+      const again = await RootStore.open({ v1: { db: e.v1db, storeKeys: STORES }, v2: { db: e.v2db } });
+      await commitRange(again, 14, 14);
+      expect(await again.migrationLog.first()).toBe(0);
+      await again.close();
+
+      const fresh = await RootStore.open({ v1: { db: e.v1db, storeKeys: STORES }, v2: { db: e.v2db }, migrate: true });
+      expect(fresh.migrationHeight).toBe(14);
+      await firstValueFrom(fresh.events$.pipe(filter((ev) => ev.type === 'restored')));
+      const hash15 = await fresh.commit(scenarioChangeset(15, 2, STORES));
+      expect(fresh.phase).toBe('switched');
+      // The app-hash chain goes on as store/v1's would have.
+      const shadowDb = await openDb();
+      const shadowHashes = await buildV1(shadowDb, 15, 2);
+      await shadowDb.close();
+      expect(toHex(hash15)).toBe(toHex(shadowHashes.get(15)!));
+      expect(toHex(hashes.get(9)!)).toBe(toHex(shadowHashes.get(9)!));
+      await fresh.close();
+    } finally {
+      await e.close();
+    }
+  });
+
+  it('refuses to abandon when nothing is recorded or the migration switched, and refuses a limit below 1', async () => {
+    await withRootStore(3, 2, {}, async (root) => {
+      await expect(root.abandonMigration()).rejects.toMatchObject({ code: 'ERR_STATE', message: 'cannot abandon the migration: no migration is recorded' });
+    });
+    const e = await env();
+    try {
+      await expect(RootStore.open({ v1: { db: e.v1db, storeKeys: STORES }, v2: { db: e.v2db }, failedMigrationLogLimit: 0 })).rejects.toMatchObject({
+        code: 'ERR_INVALID_ARGUMENT',
+      });
     } finally {
       await e.close();
     }
