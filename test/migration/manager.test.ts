@@ -316,6 +316,34 @@ describe('MigrationManager', () => {
     }
   });
 
+  it('at the switch too: a store root differing only at the switch version stops with ERR_HASH_MISMATCH, no switch (behaviour 46)', async () => {
+    const holder: { v1?: LegacyStore } = {};
+    const s = await setup(4, {
+      source: { storeRoot: async (store, v) => (v === 5 && store === 'bank' ? new Uint8Array(32) : holder.v1!.storeRoot(store, v)) },
+    });
+    holder.v1 = s.v1;
+    try {
+      const commits$ = new Subject<VersionedChangeset>();
+      const done$ = new Subject<void>();
+      const events: MigrationEvent[] = [];
+      const run = lastValueFrom(s.manager.start(4, commits$, done$).pipe(tap((e) => events.push(e))));
+      await firstValueFrom(s.manager.migratedVersion$.pipe(filter((v) => v === 4)));
+      commits$.next(await s.commitNext());
+      await firstValueFrom(s.manager.migratedVersion$.pipe(filter((v) => v === 5)));
+      done$.next();
+      const error = await errorOf(run);
+      expect(error.code).toBe('ERR_HASH_MISMATCH');
+      expect(error.message).toMatch(/^store bank at version 5: new SC root [0-9a-f]{64} differs from store\/v1 root 0{64}$/);
+      expect(versionsOf(events, 'restored')).toEqual([4]);
+      expect(events.some((e) => e.type === 'switch')).toBe(false);
+      // No switch: the snapshots stay with store/v1, and the lock is given up for a retry.
+      expect(s.snapshots.snapshotter).toBe(s.v1);
+      expect(s.snapshots.isMigrating).toBe(false);
+    } finally {
+      await s.close();
+    }
+  });
+
   it('surfaces a failure while applying as an error notification (behaviour 31)', async () => {
     const s = await setup(3);
     try {
@@ -326,6 +354,27 @@ describe('MigrationManager', () => {
       commits$.next(await s.commitNext());
       const error = await errorOf(result);
       expect(error.code).toBe('ERR_CLOSED');
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('advances migratedVersion only once SC and SS both applied a version (behaviour 24)', async () => {
+    const s = await setup(3);
+    try {
+      const commits$ = new Subject<VersionedChangeset>();
+      const seen: number[] = [];
+      s.manager.migratedVersion$.subscribe((v) => seen.push(v));
+      const result = lastValueFrom(s.manager.start(3, commits$, new Subject()));
+      await firstValueFrom(s.manager.migratedVersion$.pipe(filter((v) => v === 3)));
+      const spy = jest.spyOn(s.ss, 'applyChangeset').mockRejectedValueOnce(new Error('SS disk full'));
+      commits$.next(await s.commitNext());
+      await expect(result).rejects.toThrow('SS disk full');
+      spy.mockRestore();
+      // Whether or not the SC got to commit its half, the version does not count as migrated.
+      expect(s.ss.latestVersion).toBe(3);
+      expect(s.manager.migratedVersion).toBe(3);
+      expect(seen).toEqual([0, 3]);
     } finally {
       await s.close();
     }

@@ -90,6 +90,62 @@ describe.each([
   });
 });
 
+describe('a store/v1 commit that fails during the migration (weakness 7)', () => {
+  it('is not acknowledged to the migration: the block is committed again, and store/v2 matches store/v1 after the switch', async () => {
+    const e = await env();
+    const faultyV1 = new FaultyLevel(e.v1db);
+    try {
+      const root = await RootStore.open({ v1: { db: faultyV1.db, storeKeys: STORES }, v2: { db: e.v2raw }, migrate: true, batchSize: 16 });
+      await root.commit(scenarioChangeset(HEIGHT + 1, 5, STORES));
+      expect(root.phase).toBe('migrating');
+      // The block's write fails: neither store/v1 nor the log holds it.
+      const bad = scenarioChangeset(HEIGHT + 2, 5, STORES);
+      faultyV1.arm({ afterWrites: 1 });
+      await expect(root.commit({ changes: bad.changeset.changes.map((c) => ({ ...c, pairs: c.pairs.map((p) => ({ ...p, value: utf8('BAD') })) })) })).rejects.toThrow(
+        /injected write fault/,
+      );
+      faultyV1.disarm();
+      expect(root.latestVersion).toBe(HEIGHT + 1);
+      expect(await root.migrationLog.latest()).toBe(HEIGHT + 1);
+      await driveToSwitch(root, HEIGHT + 200);
+      const latest = root.latestVersion;
+      expect((await root.query('bank', utf8(`key-${HEIGHT + 2}-0`), { version: HEIGHT + 2 })).value).toEqual(utf8(`value-${HEIGHT + 2}-0`));
+      await root.close();
+      const sc = await CommitStore.open(e.v2raw, { storeKeys: STORES, prefix: 'sc/' });
+      for (let w = HEIGHT; w < latest; w++) expect(toHex(await sc.appHash(w))).toBe(toHex(await e.v1.appHash(w)));
+    } finally {
+      await e.close();
+    }
+  });
+});
+
+describe.each([
+  ['during the restore', false],
+  ['during the catch-up', true],
+])('RootStore.close() %s (weakness 23)', (_name, catchUp) => {
+  it('stops the migration: nothing is written to store/v2 once close() resolved', async () => {
+    const e = await env();
+    const v2 = new FaultyLevel(e.v2raw);
+    try {
+      const root = await RootStore.open({ v1: { db: e.v1db, storeKeys: STORES }, v2: { db: v2.db }, migrate: true, batchSize: 4 });
+      if (catchUp) {
+        const applied = waitFor(root, 'applied');
+        for (let v = HEIGHT + 1; v <= HEIGHT + 30; v++) await root.commit(scenarioChangeset(v, 25, STORES));
+        await applied;
+      } else {
+        await waitFor(root, 'progress');
+      }
+      expect(root.phase).toBe('migrating');
+      await root.close();
+      const atClose = v2.writes;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(v2.writes).toBe(atClose);
+    } finally {
+      await e.close();
+    }
+  });
+});
+
 describe('fault injection on store/v1 reads during the snapshot', () => {
   it('fails the migration with a typed error; the node still serves; a retry completes', async () => {
     const e = await env();
