@@ -121,7 +121,7 @@ export function describeRecord(record: MigrationRecord | undefined): string {
     case 'switched':
       return `switched (snapshot height ${record.height}, store/v2 from version ${record.switchedAt})`;
     case 'migrating':
-      return `migrating (height ${record.height}, unfinished)`;
+      return `migrating (height ${record.height}${record.stores ? ` of stores ${record.stores.join(', ')}` : ''}, unfinished)`;
     case 'abandoned':
       return `abandoned (height ${record.height}; the partial store/v2 is wiped before the next migration)`;
   }

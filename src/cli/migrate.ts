@@ -168,13 +168,21 @@ export async function runMigrate(options: MigrateOptions, output: Output, signal
     const unfinished = v2head.record !== undefined || pendingSs !== undefined;
     let wiped: number | undefined;
     let resuming = false;
-    if (unfinished && v2head.record?.status === 'migrating' && v2head.record.height === height) {
+    const record = v2head.record;
+    const recordedStores = record?.status === 'migrating' ? record.stores : undefined;
+    const sameStores = recordedStores === undefined || recordedStores.join('\0') === storeKeys.join('\0');
+    if (unfinished && record?.status === 'migrating' && record.height === height && sameStores) {
       // Same height: the migration resumes (SS from its last durable checkpoint, the SC tree import
       // again from the start — see MigrationManager), instead of throwing the finished part away.
       resuming = true;
     } else if (unfinished) {
-      wiped = v2head.record?.height ?? height;
-      const what = v2head.record?.status === 'abandoned' ? `an abandoned migration at height ${wiped}` : `an unfinished migration at height ${wiped}, not ${height}`;
+      wiped = record?.height ?? height;
+      const what =
+        record?.status === 'abandoned'
+          ? `an abandoned migration at height ${wiped}`
+          : wiped === height && !sameStores
+            ? `an unfinished migration at height ${wiped} of stores ${recordedStores!.join(', ')}, not ${storeKeys.join(', ')}`
+            : `an unfinished migration at height ${wiped}, not ${height}`;
       output.info(`target ${options.to} holds ${what}: wiping it and starting over`);
       output.event('wipe', { path: toPath, height: wiped });
       for (const prefix of [V2_LAYOUT.sc, V2_LAYOUT.ss, V2_LAYOUT.log, V2_LAYOUT.root]) await new Namespace(v2db, utf8(prefix)).clear();
@@ -184,7 +192,7 @@ export async function runMigrate(options: MigrateOptions, output: Output, signal
     if (signal.aborted) throw new InterruptedError('nothing was migrated');
 
     // Mark the target before writing any data: an interrupted run is recognised and redone.
-    await rootNs.write([migrationRecordOp(rootNs, { status: 'migrating', height })]);
+    await rootNs.write([migrationRecordOp(rootNs, { status: 'migrating', height, stores: storeKeys })]);
     const sc = await CommitStore.open(v2db, { storeKeys, prefix: V2_LAYOUT.sc });
     ss = await StorageStore.open(v2db, { prefix: V2_LAYOUT.ss, storeKeys });
     const resumedSsKeys = resuming ? await ss.restoreCheckpoint() : 0;

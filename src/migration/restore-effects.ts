@@ -35,6 +35,26 @@ export async function verifyRoots(sc: CommitStore, source: RootSource, version: 
   return Object.fromEntries(pairs);
 }
 
+function resumeMismatch(height: number, why: string): StoreError {
+  return new StoreError(
+    'ERR_STATE',
+    `cannot resume the SS restore at height ${height}: the snapshot is not the one it began with (${why}; were other stores selected?); clear the SS and restore again`,
+    { details: { height } },
+  );
+}
+
+/** The last leaf a resumed restore skipped must be the last pair its checkpoint recorded. */
+function checkResumedAt(writer: RestoreWriter, leaf: RestoredLeaf): void {
+  const last = writer.resumedLast;
+  if (last === undefined) return;
+  if (last.storeKey !== leaf.storeKey || toHex(last.key) !== toHex(leaf.key)) {
+    throw resumeMismatch(
+      writer.version,
+      `its leaf ${writer.resumedKeys} is ${leaf.storeKey}/${toHex(leaf.key)}, the checkpoint recorded ${last.storeKey}/${toHex(last.key)}`,
+    );
+  }
+}
+
 /**
  * The real effects of `restoreSnapshot`: SC import through a {@link MultiTreeRestorer}, SS
  * through a {@link RestoreWriter} flushed by size, and a finish that records both and verifies
@@ -76,16 +96,20 @@ export function restoreSinks(options: {
       const w = await getWriter();
       let start = 0;
       // The snapshot order is deterministic, so the first `skip` leaves are exactly the pairs the
-      // interrupted run already made durable.
+      // interrupted run already made durable — if it is the same snapshot (the same stores).
       if (skip! > 0) {
         start = Math.min(skip!, leaves.length);
         skip! -= start;
+        if (skip === 0 && start > 0) checkResumedAt(w, leaves[start - 1]!);
       }
       for (let i = start; i < leaves.length; i++) w.add(leaves[i]!.storeKey, leaves[i]!.key, leaves[i]!.value);
       if (w.needsFlush) await w.flush();
     });
   const finish = (totals: RestoreTotals): Observable<RestoredEvent> =>
     defer(async () => {
+      if (importSs && skip !== undefined && skip > 0) {
+        throw resumeMismatch(height, `it has ${totals.keys} keys, fewer than the ${skip + totals.keys} the SS already holds`);
+      }
       // SC and SS are recorded in parallel; each writes its latest version last.
       await Promise.all([importSc ? getRestorer().finish() : undefined, importSs ? getWriter().then((w) => w.commit()) : undefined]);
       const storeRoots = sc && options.source ? await verifyRoots(sc, options.source, height) : {};

@@ -4,7 +4,8 @@ import type { Namespace } from '../db/namespace.js';
 
 /** Where a node stands in its move to store/v2, as recorded durably in the v2 database. */
 export type MigrationRecord =
-  | { readonly status: 'migrating'; readonly height: number }
+  /** `stores`: the stores being migrated, when the writer chose a subset (the CLI's `--stores`). */
+  | { readonly status: 'migrating'; readonly height: number; readonly stores?: readonly string[] }
   | { readonly status: 'switched'; readonly height: number; readonly switchedAt: number }
   /**
    * Given up (see `RootStore.abandonMigration`): store/v1 serves alone and logs nothing; the
@@ -25,7 +26,9 @@ export async function readMigrationRecord(ns: Namespace): Promise<MigrationRecor
   try {
     const record = JSON.parse(fromUtf8(bytes)) as MigrationRecord;
     const known = record.status === 'migrating' || record.status === 'switched' || record.status === 'abandoned';
-    if (known && Number.isSafeInteger(record.height)) return record;
+    const stores = (record as { stores?: unknown }).stores;
+    const storesValid = stores === undefined || (Array.isArray(stores) && stores.every((s) => typeof s === 'string'));
+    if (known && Number.isSafeInteger(record.height) && storesValid) return record;
   } catch (error) {
     throw new StoreError('ERR_IO', 'the migration record is corrupt', { cause: error });
   }

@@ -1,4 +1,6 @@
-import { asBytes, concatBytes, prefixEnd, toHex, utf8 } from '../core/bytes.js';
+import { asBytes, concatBytes, fromUtf8, prefixEnd, toHex, utf8 } from '../core/bytes.js';
+import { ByteReader } from '../core/byte-reader.js';
+import { encodeUvarint } from '../core/varint.js';
 import { StoreError } from '../core/errors.js';
 
 /**
@@ -44,7 +46,10 @@ export const META_LATEST = utf8('m/latest');
 export const META_EARLIEST = utf8('m/earliest');
 /** Metadata key present only while a restore is unfinished; its value is the restore version. */
 export const META_RESTORING = utf8('m/restoring');
-/** Pairs durably written by an unfinished restore (u64 BE), updated in each flush batch. */
+/**
+ * Pairs durably written by an unfinished restore, updated in each flush batch: see
+ * {@link encodeRestoreCheckpoint}.
+ */
 export const META_RESTORE_CHECKPOINT = utf8('m/restore-checkpoint');
 /** Metadata key present only while a prune is unfinished; its value is the prune version. */
 export const META_PRUNING = utf8('m/pruning');
@@ -106,6 +111,35 @@ export function decodeMetaVersion(bytes: Uint8Array, what: string): number {
     throw corrupt(`metadata ${what} has ${bytes.length} bytes, expected ${VERSION_BYTES}`, bytes);
   }
   return readU64(bytes, 0, false);
+}
+
+/** A restore's durable position: how many pairs, and the last of them (absent before any). */
+export interface RestoreCheckpoint {
+  readonly keys: number;
+  readonly last?: { readonly storeKey: string; readonly key: Uint8Array };
+}
+
+/**
+ * `u64 BE pairs ‖ uvarint(len) ‖ store key (UTF-8) ‖ key` of the last pair; a bare 8-byte count
+ * (no last pair) is read too. The last pair lets a resumed restore check that the snapshot it
+ * skips into is the one the interrupted restore wrote from.
+ */
+export function encodeRestoreCheckpoint(checkpoint: RestoreCheckpoint): Uint8Array {
+  const count = encodeMetaVersion(checkpoint.keys);
+  if (checkpoint.last === undefined) return count;
+  const store = utf8(checkpoint.last.storeKey);
+  return concatBytes(count, encodeUvarint(store.length), store, checkpoint.last.key);
+}
+
+/** Reads {@link encodeRestoreCheckpoint}'s bytes. */
+export function decodeRestoreCheckpoint(bytes: Uint8Array): RestoreCheckpoint {
+  if (bytes.length === VERSION_BYTES) return { keys: decodeMetaVersion(bytes, 'restore checkpoint') };
+  const reader = new ByteReader(bytes, 'state storage restore checkpoint');
+  const keys = decodeMetaVersion(reader.raw(VERSION_BYTES, 'pair count'), 'restore checkpoint');
+  const storeKey = fromUtf8(reader.bytesField('store key'));
+  const key = bytes.slice(reader.offset);
+  if (key.length === 0) throw corrupt('restore checkpoint has no key', bytes);
+  return { keys, last: { storeKey, key } };
 }
 
 /** The inverted big-endian version suffix of a data key. */

@@ -8,6 +8,7 @@ import {
   DATA_START,
   dataKey,
   encodeMetaVersion,
+  encodeRestoreCheckpoint,
   encodeValue,
   META_EARLIEST,
   META_LATEST,
@@ -93,6 +94,9 @@ export class RestoreWriter {
   private failure: unknown;
   private committing: Promise<void> | undefined;
   private aborting: Promise<void> | undefined;
+  /** The last pair added, for the checkpoint. */
+  private lastStoreKey: string | undefined;
+  private lastKey: Uint8Array | undefined;
 
   /** @internal Created by `StorageStore.beginRestore`. */
   constructor(
@@ -102,6 +106,11 @@ export class RestoreWriter {
     private readonly flushBytes: number = DEFAULT_FLUSH_BYTES,
     /** Pairs an interrupted restore already made durable (resume), 0 for a new restore. */
     readonly resumedKeys: number = 0,
+    /**
+     * The last of those pairs, when the checkpoint records it: the resumed snapshot's leaf number
+     * `resumedKeys` must be this one, or it is not the snapshot the restore began with.
+     */
+    readonly resumedLast?: { readonly storeKey: string; readonly key: Uint8Array },
   ) {
     this.writtenKeys = resumedKeys;
   }
@@ -136,6 +145,8 @@ export class RestoreWriter {
     const namespace = this.host.namespace;
     const op = namespace.putPrefixed(dataKey(prefix, key, this.version, namespace.prefix), encodeValue(value));
     this.ops.push(op);
+    this.lastStoreKey = storeKey;
+    this.lastKey = key;
     this.pendingBytes += op.key.length + value.length + 1 + OP_OVERHEAD;
     this.pendingKeys++;
     this.pendingUserBytes += key.length + value.length;
@@ -165,7 +176,9 @@ export class RestoreWriter {
     }
     // The checkpoint lands in the same batch as the pairs it counts, so a resumed restore knows
     // exactly how many leaves of the (deterministic) snapshot stream to skip.
-    const checkpoint = this.host.namespace.put(META_RESTORE_CHECKPOINT, encodeMetaVersion(this.writtenKeys + this.pendingKeys));
+    const last = this.lastKey !== undefined ? { storeKey: this.lastStoreKey!, key: this.lastKey } : this.resumedLast;
+    const position = { keys: this.writtenKeys + this.pendingKeys, ...(last ? { last } : {}) };
+    const checkpoint = this.host.namespace.put(META_RESTORE_CHECKPOINT, encodeRestoreCheckpoint(position));
     return this.writeBuffered([checkpoint]);
   }
 

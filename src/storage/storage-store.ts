@@ -13,6 +13,7 @@ import {
   DATA_START,
   dataKey,
   decodeMetaVersion,
+  decodeRestoreCheckpoint,
   decodeValue,
   encodeKeyVersion,
   encodeMetaVersion,
@@ -167,7 +168,7 @@ export class StorageStore {
     this.checkOpen();
     if (this.restoring === undefined) return 0;
     const checkpoint = await this.namespace.get(META_RESTORE_CHECKPOINT);
-    return checkpoint === undefined ? 0 : decodeMetaVersion(checkpoint, 'restore checkpoint');
+    return checkpoint === undefined ? 0 : decodeRestoreCheckpoint(checkpoint).keys;
   }
 
   /**
@@ -305,7 +306,8 @@ export class StorageStore {
   /**
    * Continues a restore to `version` that a crash interrupted: returns a writer that already
    * counts the pairs the last durable flush recorded (`resumedKeys`); the caller skips that many
-   * leaves of the snapshot stream and adds the rest. `ERR_STATE` when no restore to `version` is
+   * leaves of the snapshot stream, checks that the last one skipped is `resumedLast`, and adds the
+   * rest. `ERR_STATE` when no restore to `version` is
    * pending.
    */
   async resumeRestore(version: number, options: RestoreOptions = {}): Promise<RestoreWriter> {
@@ -320,9 +322,9 @@ export class StorageStore {
       }
       this.checkNoExclusive(`resume the restore to version ${version}`);
       const checkpoint = await this.namespace.get(META_RESTORE_CHECKPOINT);
-      const resumed = checkpoint === undefined ? 0 : decodeMetaVersion(checkpoint, 'restore checkpoint');
+      const resumed = checkpoint === undefined ? { keys: 0 } : decodeRestoreCheckpoint(checkpoint);
       this.exclusive = `a restore to version ${version}`;
-      return new RestoreWriter(this.restoreHost(), version, options.flushBytes, resumed);
+      return new RestoreWriter(this.restoreHost(), version, options.flushBytes, resumed.keys, resumed.last);
     });
   }
 

@@ -4,6 +4,7 @@ import { XMLValidator } from 'fast-xml-parser';
 import { concatBytes, utf8 } from '../../src/core/bytes.js';
 import { openDb } from '../../src/db/level-db.js';
 import { RootStore } from '../../src/root/root-store.js';
+import { StorageStore } from '../../src/storage/storage-store.js';
 import { TIMELINE_LANES, TimelineRecorder } from '../../src/cli/timeline.js';
 import { jsonLine } from '../../src/cli/output.js';
 import { tempDir } from '../support/db.js';
@@ -330,7 +331,7 @@ describe('rx-store-migration migrate: interrupted, then resumed', () => {
     expect(stopped.code).toBe(130);
     expect(errorLines(stopped.stderr)).toEqual([expect.stringMatching(/interrupted: the target keeps an unfinished migration at height 12; rerun the same command to resume it/)]);
     const partial = summaryOf(await cli('inspect', v2));
-    expect(partial.migration).toEqual({ status: 'migrating', height: 12 });
+    expect(partial.migration).toEqual({ status: 'migrating', height: 12, stores: ['bank', 'gov', 'staking'] });
 
     const resumed = await cli('migrate', '--from', app, '--to', v2);
     expect(resumed.code).toBe(0);
@@ -368,6 +369,34 @@ describe('rx-store-migration migrate: interrupted, then resumed', () => {
     expect(fresh.code).toBe(0);
     expect(fresh.stderr).toContain('holds an abandoned migration at height 11: wiping it and starting over');
     expect(summaryOf(fresh)).toMatchObject({ status: 'migrated', height: 11, restarted: true, resumed: false, verified: true });
+  });
+});
+
+describe('rx-store-migration migrate: resumed with other stores', () => {
+  it('a rerun with another store set wipes the unfinished target instead of resuming it, and the SS holds every store', async () => {
+    const app = path('big', 'application.db');
+    const v2 = path('big', 'v2-stores');
+    const run = startCli(['migrate', '--from', app, '--to', v2, '--batch-size', '64', '--stores', 'gov,staking']);
+    await run.waitForLine((l) => l.type === 'progress' && Number(l.keys) >= 4_000);
+    run.child.kill('SIGINT');
+    expect((await run.done).code).toBe(130);
+    expect(summaryOf(await cli('inspect', v2)).migration).toEqual({ status: 'migrating', height: 12, stores: ['gov', 'staking'] });
+
+    const all = await cli('migrate', '--from', app, '--to', v2);
+    expect(all.code).toBe(0);
+    expect(all.stderr).toContain('holds an unfinished migration at height 12 of stores gov, staking, not bank, gov, staking: wiping it and starting over');
+    expect(summaryOf(all)).toMatchObject({ status: 'migrated', height: 12, keys: 12_000, resumed: false, restarted: true, verified: true });
+    const db = await openDb(v2);
+    try {
+      const ss = await StorageStore.open(db, { prefix: 'ss/' });
+      for (let n = 0; n < 12_000; n += 997) {
+        const store = ['bank', 'staking', 'gov'][n % 3]!;
+        expect((await ss.get(store, 12, utf8(`key-${String(n).padStart(8, '0')}`)))?.subarray(0, 6)).toEqual(utf8('value-'));
+      }
+      await ss.close();
+    } finally {
+      await db.close();
+    }
   });
 });
 

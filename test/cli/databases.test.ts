@@ -25,6 +25,7 @@ describe('describeRecord', () => {
   it('names each migration record status with its height', () => {
     expect(describeRecord(undefined)).toBe('none');
     expect(describeRecord({ status: 'migrating', height: 6 })).toBe('migrating (height 6, unfinished)');
+    expect(describeRecord({ status: 'migrating', height: 6, stores: ['bank', 'gov'] })).toBe('migrating (height 6 of stores bank, gov, unfinished)');
     expect(describeRecord({ status: 'switched', height: 6, switchedAt: 7 })).toBe('switched (snapshot height 6, store/v2 from version 7)');
     expect(describeRecord({ status: 'abandoned', height: 6 })).toBe('abandoned (height 6; the partial store/v2 is wiped before the next migration)');
   });
@@ -34,8 +35,10 @@ describe('describeRecord', () => {
     try {
       await db.put(utf8('root/migration'), utf8(JSON.stringify({ status: 'abandoned', height: 9 })));
       expect((await readV2Head(db)).record).toEqual({ status: 'abandoned', height: 9 });
-      await db.put(utf8('root/migration'), utf8(JSON.stringify({ status: 'paused', height: 9 })));
-      expect((await errorOf(readV2Head(db))).message).toBe('the migration record is corrupt');
+      for (const corrupt of [{ status: 'paused', height: 9 }, { status: 'migrating', height: 9, stores: 'bank' }]) {
+        await db.put(utf8('root/migration'), utf8(JSON.stringify(corrupt)));
+        expect((await errorOf(readV2Head(db))).message).toBe('the migration record is corrupt');
+      }
     } finally {
       await db.close();
     }

@@ -44,3 +44,53 @@ describe.each([
     expect(latest).toEqual({ sc: withSc ? 0 : null, ss: 0 });
   });
 });
+
+describe('restoreSinks resuming an interrupted SS restore', () => {
+  const stream = (stores: string[]): SnapshotItem[] =>
+    stores.flatMap((name) => [{ kind: 'store', name } as SnapshotItem, ...['a', 'b', 'c'].map((k) => leaf(`${name}-${k}`))]);
+
+  /** An SS whose restore at height 1 was interrupted after its first 4 pairs (bank a..c, gov a). */
+  async function interrupted() {
+    const db = await openDb();
+    const ss = await StorageStore.open(db, { prefix: 'ss/' });
+    const writer = await ss.beginRestore(1);
+    for (const item of stream(['bank', 'gov']).filter((i) => i.kind === 'iavl').slice(0, 4)) {
+      const name = Buffer.from(item.key).toString().split('-')[0]!;
+      writer.add(name, item.key, item.value);
+    }
+    await writer.flush();
+    writer.suspend();
+    return { db, ss };
+  }
+
+  it('continues after the pairs the checkpoint holds when the snapshot is the same', async () => {
+    const { db, ss } = await interrupted();
+    try {
+      expect(await ss.restoreCheckpoint()).toBe(4);
+      const sinks = restoreSinks({ height: 1, sc: null, ss, source: undefined, resumeSs: true, batchSize: 3 });
+      await lastValueFrom(from(stream(['bank', 'gov'])).pipe(restoreSnapshot(sinks), toArray()));
+      expect(ss.latestVersion).toBe(1);
+      for (const key of ['bank-a', 'bank-c', 'gov-a', 'gov-c']) expect(await ss.get(key.split('-')[0]!, 1, utf8(key))).toEqual(utf8(`v-${key}`));
+    } finally {
+      await db.close();
+    }
+  });
+
+  it.each([
+    ['other stores', ['gov', 'staking'], 'its leaf 4 is staking/7374616b696e672d61, the checkpoint recorded gov/676f762d61'],
+    ['fewer keys', ['bank'], 'it has 3 keys, fewer than the 4 the SS already holds'],
+  ])('refuses a snapshot with %s (ERR_STATE), and records nothing', async (_name, stores, why) => {
+    const { db, ss } = await interrupted();
+    try {
+      const sinks = restoreSinks({ height: 1, sc: null, ss, source: undefined, resumeSs: true, batchSize: 3 });
+      const error = await errorOf(lastValueFrom(from(stream(stores)).pipe(restoreSnapshot(sinks), toArray())));
+      expect(error.code).toBe('ERR_STATE');
+      expect(error.message).toBe(
+        `cannot resume the SS restore at height 1: the snapshot is not the one it began with (${why}; were other stores selected?); clear the SS and restore again`,
+      );
+      expect(ss.latestVersion).toBe(0);
+    } finally {
+      await db.close();
+    }
+  });
+});

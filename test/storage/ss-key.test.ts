@@ -5,9 +5,11 @@ import {
   dataKey,
   decodeDataKey,
   decodeMetaVersion,
+  decodeRestoreCheckpoint,
   decodeValue,
   encodeKeyVersion,
   encodeMetaVersion,
+  encodeRestoreCheckpoint,
   encodeValue,
   escapeTerminated,
   keyPrefix,
@@ -138,5 +140,17 @@ describe('SS key encoding (formats.md §8)', () => {
     expect(() => decodeValue(fromHex('02'), fromHex('aa'))).toThrow(/kind 0x2/);
     expect(() => decodeValue(fromHex('0001'), fromHex('aa'))).toThrow(/kind 0x0 and 2 bytes/);
     expect(() => decodeDataKey(concatBytes(storeDataPrefix('s'), escapeTerminated(utf8('k')), fromHex('01')))).toThrow(/expected 8/);
+  });
+});
+
+describe('restore checkpoint', () => {
+  it('round-trips the pair count and the last pair; reads a bare count; refuses a missing key', () => {
+    const last = { storeKey: 'bänk', key: Uint8Array.of(0, 0xff, 7) };
+    const bytes = encodeRestoreCheckpoint({ keys: 2 ** 40 + 3, last });
+    expect(toHex(bytes)).toBe(`0000010000000003${'05'}${toHex(utf8('bänk'))}00ff07`);
+    expect(decodeRestoreCheckpoint(bytes)).toEqual({ keys: 2 ** 40 + 3, last });
+    expect(decodeRestoreCheckpoint(encodeRestoreCheckpoint({ keys: 9 }))).toEqual({ keys: 9 });
+    expect(() => decodeRestoreCheckpoint(bytes.subarray(0, 8 + 1 + 5))).toThrow(/restore checkpoint has no key/);
+    expect(() => decodeRestoreCheckpoint(bytes.subarray(0, 8 + 1 + 2))).toThrow(/store key length 5 exceeds the 2 bytes left/);
   });
 });
