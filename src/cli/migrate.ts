@@ -147,6 +147,12 @@ export async function runMigrate(options: MigrateOptions, output: Output, signal
     const rootNs = new Namespace(v2db, utf8(V2_LAYOUT.root));
     if (v2head.record?.status === 'switched') {
       const record = v2head.record;
+      // Asked for the latest state, a target that stops below it is no answer.
+      if (options.height === undefined && head.latest >= record.switchedAt) {
+        throw new CliError(
+          `target ${options.to} was migrated at height ${record.height}, but ${options.from} is at version ${head.latest}: the target lacks versions ${record.switchedAt}..${head.latest}; migrate into a new folder (or pass --height ${record.height})`,
+        );
+      }
       output.info(`target ${options.to} is already migrated: ${describeRecord(record)}; left alone`);
       if (options.height !== undefined && options.height !== record.height) {
         output.warn(`--height ${options.height} differs from the finished migration's height ${record.height}; nothing was changed`);

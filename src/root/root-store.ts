@@ -171,6 +171,15 @@ export class RootStore {
     const root = new RootStore(options, v1, sc, ss, meta);
     root.record = record;
     if (record?.status === 'switched') {
+      // With an SC, store/v1 stopped at the switch: a later version in it was committed by
+      // something else (a node run on store/v1 alone), and store/v2 does not have it.
+      if (sc && v1.latestVersion >= record.switchedAt) {
+        throw new StoreError(
+          'ERR_STATE',
+          `store/v1 holds versions ${record.switchedAt}..${v1.latestVersion}, committed after the switch to store/v2 at version ${record.switchedAt} (migration height ${record.height}): store/v2 does not have them; migrate again into an empty store/v2`,
+          { details: { switchedAt: record.switchedAt, height: record.height, v1Latest: v1.latestVersion } },
+        );
+      }
       root.phaseNow = 'switched';
       root.latest = sc?.latestVersion ?? v1.latestVersion;
       await root.completeSsFromLog();

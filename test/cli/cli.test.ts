@@ -177,6 +177,28 @@ describe('rx-store-migration migrate / verify / inspect on the Go IAVL 0.13 test
       const verify = await cli('verify', '--v1', single, '--v2', target);
       expect(verify.code).toBe(0);
       expect(summaryOf(verify)).toMatchObject({ height: 3, verified: true });
+      // Asked again for the latest state, the target that stops at 3 is refused; at --height 3 it is the answer.
+      const latest = await cli('migrate', '--from', single, '--to', target);
+      expect(latest.code).toBe(2);
+      expect(errorLines(latest.stderr)).toEqual([
+        `rx-store-migration: target ${target} was migrated at height 3, but ${single} is at version 6: the target lacks versions 4..6; migrate into a new folder (or pass --height 3)`,
+      ]);
+      expect(summaryOf(await cli('migrate', '--from', single, '--to', target, '--height', '3'))).toMatchObject({ status: 'already-migrated', height: 3 });
+      // A root store over the two would serve version 3 as the latest and lose 4..6: refused.
+      const [v1db, v2db] = [await openDb(single), await openDb(target)];
+      try {
+        const refused = await RootStore.open({ v1: { db: v1db, storeKeys: ['bank'] }, v2: { db: v2db } }).then(
+          () => undefined,
+          (error: unknown) => error as { code: string; message: string },
+        );
+        expect(refused).toMatchObject({
+          code: 'ERR_STATE',
+          message: 'store/v1 holds versions 4..6, committed after the switch to store/v2 at version 4 (migration height 3): store/v2 does not have them; migrate again into an empty store/v2',
+        });
+      } finally {
+        await v1db.close();
+        await v2db.close();
+      }
     }
   });
 
