@@ -25,7 +25,6 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { concatBytes, equalBytes, toHex, utf8 } from '../src/core/bytes.js';
 import { type LevelDb, openDb } from '../src/db/level-db.js';
-import { ExportReader } from '../src/iavl/export-reader.js';
 import { IavlTree } from '../src/iavl/iavl-tree.js';
 import { intOption } from './lib/args.js';
 import { Prng } from './lib/prng.js';
@@ -217,7 +216,7 @@ async function runOnce(
       let exported = 0;
       const exportTick = ticker('(c) export, ExportReader', expectedNodes);
       const source = await IavlTree.open(srcDb, { prefix: PREFIX });
-      const reader = await ExportReader.open(source.ndb, version);
+      const reader = await source.exportReader(version);
       try {
         for (;;) {
           const nodes = await reader.read(batch);
@@ -277,7 +276,7 @@ async function runOnce(
       const target = await IavlTree.open(dstDb, { prefix: PREFIX });
       const importer = await target.importer(version);
       const source = await IavlTree.open(srcDb, { prefix: PREFIX });
-      const reader = await ExportReader.open(source.ndb, version);
+      const reader = await source.exportReader(version);
       try {
         for (;;) {
           const nodes = await reader.read(batch);

@@ -37,10 +37,25 @@ export {
 } from './proto/snapshot-item.js';
 export { DelimitedFrameDecoder, DEFAULT_MAX_FRAME_SIZE, type DelimitedFrameDecoderOptions } from './proto/delimited.js';
 export { encodeCommitInfoV1, decodeCommitInfoV1, encodeCommitInfoV2, decodeCommitInfoV2, type ProtoTimestamp } from './proto/commit-info.js';
-export { encodeCommitmentProof, decodeCommitmentProof, type CommitmentProofInput } from './proto/ics23.js';
+export {
+  encodeCommitmentProof,
+  decodeCommitmentProof,
+  type CommitmentProofInput,
+  type ProofInput,
+  type CommitmentProof as Ics23CommitmentProof,
+  type ExistenceProof as Ics23ExistenceProof,
+  type NonExistenceProof as Ics23NonExistenceProof,
+  type BatchProof,
+  type BatchEntry,
+  type CompressedBatchProof,
+  type CompressedBatchEntry,
+  type CompressedExistenceProof,
+  type CompressedNonExistenceProof,
+} from './proto/ics23.js';
 
 // db
 export { openDb, type LevelDb, type OpenDbOptions } from './db/level-db.js';
+export type { WriteOp } from './db/namespace.js';
 
 // iavl
 export { IavlTree, type IavlTreeOptions, type SavedVersion, type StagedVersion } from './iavl/iavl-tree.js';
@@ -86,6 +101,7 @@ export { PullObservable, pullFromReader, pullThrough, isPullObservable, type Pul
 
 // migration
 export { MigrationManager, type MigrationManagerOptions, type MigrationLogger } from './migration/migration-manager.js';
+export type { RootSource } from './migration/restore-effects.js';
 export type {
   MigrationEvent,
   ProgressEvent,

@@ -32,7 +32,10 @@ export class CommitStore {
   /** Staging and commits in flight (see {@link settled}). */
   private readonly underWay = new Set<Promise<unknown>>();
 
-  private constructor(readonly multi: MultiTree) {}
+  private constructor(
+    /** @internal */
+    readonly multi: MultiTree,
+  ) {}
 
   /** Opens (or creates) the SC in `db` under `prefix`. */
   static async open(db: LevelDb, options: CommitStoreOptions): Promise<CommitStore> {

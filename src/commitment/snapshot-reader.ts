@@ -39,8 +39,8 @@ export class SnapshotReader implements BatchReader<SnapshotItem> {
   }
 
   /**
-   * Opens a snapshot of `version`: 0 or a version above the latest are errors naming both
-   * versions; a pruned version is `ERR_VERSION_PRUNED`.
+   * @internal Opens a snapshot of `version` (see `CommitStore.snapshotReader`): 0 or a version
+   * above the latest are errors naming both versions; a pruned version is `ERR_VERSION_PRUNED`.
    */
   static async open(store: MultiTree, version: number): Promise<SnapshotReader> {
     if (version === 0) throw new StoreError('ERR_VERSION_RANGE', 'cannot snapshot version 0');

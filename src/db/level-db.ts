@@ -81,9 +81,10 @@ function checkSize(path: string | undefined, name: 'maxFileSize' | 'writeBufferS
 }
 
 /**
- * Opens a LevelDB (classic-level) at `path`, creating it when missing, or an in-memory database
- * (memory-level) when `path` is omitted. Failures (a missing parent folder, a database locked by
- * another process) become a `StoreError` with code `ERR_IO` that names the path; a `maxFileSize`
+ * Opens a LevelDB (classic-level) at `path`, creating it (and missing parent folders) when
+ * missing, or an in-memory database (memory-level) when `path` is omitted. Failures (a path that
+ * cannot be a folder, a database locked by another process) become a `StoreError` with code
+ * `ERR_IO` that names the path; a `maxFileSize`
  * outside 1–64 MiB or a `writeBufferSize` outside 64 KiB–1 GiB is `ERR_INVALID_ARGUMENT`. A
  * database on disk is opened shareable with worker threads of this process (classic-level's
  * `multithreading`), so that a snapshot export can read it on a thread of its own (see

@@ -55,7 +55,7 @@ export class ExportReader implements BatchReader<ExportNode> {
     this.release = release;
   }
 
-  /** Opens an export of `version`; `ERR_VERSION_NOT_FOUND` when it does not exist. */
+  /** @internal Opens an export of `version` (see `IavlTree.exportReader`); `ERR_VERSION_NOT_FOUND` when it does not exist. */
   static async open(ndb: NodeDb, version: number): Promise<ExportReader> {
     checkVersion(version, 'export version', 1);
     const release = ndb.pin(version);

@@ -11,7 +11,7 @@ import { setChildren, TreeMutation } from './tree-mutation.js';
 import { prefetchPaths } from './path-prefetch.js';
 import { getValue } from './tree-reader.js';
 import { ImmutableTree } from './immutable-tree.js';
-import type { ExportNode } from './export-reader.js';
+import { ExportReader, type ExportNode } from './export-reader.js';
 import { exportTree } from './exporter.js';
 import { Importer } from './importer.js';
 import type { CommitmentProof } from './proof.js';
@@ -65,6 +65,7 @@ export class IavlTree {
   private readonly mutation: TreeMutation;
 
   private constructor(
+    /** @internal The tree's node storage. */
     readonly ndb: NodeDb,
     private readonly initialVersion: number,
   ) {
@@ -337,6 +338,14 @@ export class IavlTree {
   /** Value of `key` at a saved `version`. */
   async getAt(version: number, key: Uint8Array): Promise<Uint8Array | undefined> {
     return (await this.getImmutable(version)).get(key);
+  }
+
+  /**
+   * A pull-based reader of the nodes of `version` in depth-first post-order (what {@link export}
+   * streams); the version is pinned against pruning until the reader is closed.
+   */
+  exportReader(version: number = this.savedVersion): Promise<ExportReader> {
+    return ExportReader.open(this.ndb, version);
   }
 
   /**

@@ -8,13 +8,17 @@ import { createProof, type CommitmentProof } from './proof.js';
 
 /** A read-only view of one saved version of an IAVL tree. */
 export class ImmutableTree {
+  /** @internal Made by `IavlTree.getImmutable`. */
   constructor(
+    /** @internal */
     readonly ndb: NodeDb,
+    /** @internal */
     readonly root: Node | undefined,
+    /** The version this tree is. */
     readonly version: number,
   ) {}
 
-  /** Loads the root of `version`; `ERR_VERSION_NOT_FOUND` when it was never saved or was pruned. */
+  /** @internal Loads the root of `version`; `ERR_VERSION_NOT_FOUND` when it was never saved or was pruned. */
   static async load(ndb: NodeDb, version: number): Promise<ImmutableTree> {
     checkVersion(version, 'version', 1);
     const entry = await ndb.getRoot(version);

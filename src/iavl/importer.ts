@@ -35,6 +35,7 @@ export class Importer {
   private count = 0;
   private done = false;
 
+  /** @internal Made by `IavlTree.importer`. */
   constructor(
     private readonly ndb: NodeDb,
     readonly version: number,

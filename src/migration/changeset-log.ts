@@ -15,7 +15,11 @@ const HEADER = 12; // BE64 version ‖ BE32 CRC-32 of the changeset bytes
  * the changeset, with no way to detect a torn or misplaced entry.
  */
 export class ChangesetLog {
-  constructor(readonly ns: Namespace) {}
+  /** @internal Made by `MigrationManager` and `RootStore` (their `log`, `migrationLog`). */
+  constructor(
+    /** @internal */
+    readonly ns: Namespace,
+  ) {}
 
   /** Encodes one log entry value. */
   static encodeEntry(entry: VersionedChangeset): Uint8Array {

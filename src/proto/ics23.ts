@@ -13,14 +13,38 @@ import { checkInt32, decodeWith, ownBytes, readerInput } from './wire.js';
 /** The generated `cosmos.ics23.v1` namespace: message classes and enums, for raw protobufjs use. */
 export import ics23v1 = cosmos.ics23.v1;
 
-/** ICS23 hash operations (`SHA256 = 1`, ...), numerically identical to upstream and `@confio/ics23`. */
-export const HashOp = cosmos.ics23.v1.HashOp;
+/**
+ * ICS23 hash operations (`SHA256 = 1`, ...), numerically identical to upstream, to the generated
+ * `cosmos.ics23.v1.HashOp` and to `@confio/ics23` (a test compares them).
+ */
+export const HashOp = {
+  NO_HASH: 0,
+  SHA256: 1,
+  SHA512: 2,
+  KECCAK256: 3,
+  RIPEMD160: 4,
+  BITCOIN: 5,
+  SHA512_256: 6,
+  BLAKE2B_512: 7,
+  BLAKE2S_256: 8,
+  BLAKE3: 9,
+} as const;
 /** A {@link HashOp} value. */
-export type HashOp = cosmos.ics23.v1.HashOp;
-/** ICS23 length prefixes of leaf key/value (`VAR_PROTO = 1`, ...). */
-export const LengthOp = cosmos.ics23.v1.LengthOp;
+export type HashOp = (typeof HashOp)[keyof typeof HashOp];
+/** ICS23 length prefixes of leaf key/value (`VAR_PROTO = 1`, ...), numerically as upstream. */
+export const LengthOp = {
+  NO_PREFIX: 0,
+  VAR_PROTO: 1,
+  VAR_RLP: 2,
+  FIXED32_BIG: 3,
+  FIXED32_LITTLE: 4,
+  FIXED64_BIG: 5,
+  FIXED64_LITTLE: 6,
+  REQUIRE_32_BYTES: 7,
+  REQUIRE_64_BYTES: 8,
+} as const;
 /** A {@link LengthOp} value. */
-export type LengthOp = cosmos.ics23.v1.LengthOp;
+export type LengthOp = (typeof LengthOp)[keyof typeof LengthOp];
 
 /** `hash(prefix ‖ length(prehashKey(key)) ‖ key' ‖ length(prehashValue(value)) ‖ value')`. */
 export interface LeafOp {

@@ -229,7 +229,8 @@ export class RootStore {
   }
 
   private emit(event: RootStoreEvent): void {
-    this.eventsSubject.next(event);
+    // Frozen like the migration's own events; an error inside stays the caller's to inspect.
+    this.eventsSubject.next(Object.freeze(event));
   }
 
   /**

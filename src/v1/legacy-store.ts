@@ -35,6 +35,7 @@ export interface LegacyStoreOptions {
  */
 export class LegacyStore {
   private constructor(
+    /** @internal */
     readonly multi: MultiTree,
     private readonly exportWorker: boolean,
   ) {}

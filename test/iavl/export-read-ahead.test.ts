@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { compareBytes, equalBytes } from '../../src/core/bytes.js';
 import { type LevelDb, openDb } from '../../src/db/level-db.js';
-import { type ExportNode, ExportReader } from '../../src/iavl/export-reader.js';
+import type { ExportNode } from '../../src/iavl/export-reader.js';
 import { IavlTree } from '../../src/iavl/iavl-tree.js';
 import type { Node } from '../../src/iavl/node.js';
 import { leftOf, nodeDbKey, type NodeDb, rightOf } from '../../src/iavl/node-db.js';
@@ -89,7 +89,7 @@ describe('export read-ahead over a tree with history', () => {
     tree.ndb.clearCache();
 
     const { result: actual, reads: batches } = await recordingReads(tree.ndb, async () => {
-      const reader = await ExportReader.open(tree.ndb, VERSIONS);
+      const reader = await tree.exportReader(VERSIONS);
       const nodes: ExportNode[] = [];
       for (let batch = await reader.read(500); batch.length > 0; batch = await reader.read(500)) nodes.push(...batch);
       return nodes;
@@ -110,7 +110,7 @@ describe('export read-ahead over a tree with history', () => {
   it('reads a tall tree a whole subtree at a time: the first read loads far less than the tree', async () => {
     tree.ndb.clearCache();
     const { reads } = await recordingReads(tree.ndb, async () => {
-      const reader = await ExportReader.open(tree.ndb, VERSIONS);
+      const reader = await tree.exportReader(VERSIONS);
       expect(await reader.read(1)).toHaveLength(1);
       await reader.close();
     });

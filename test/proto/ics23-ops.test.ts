@@ -6,12 +6,14 @@
 import { applyInner, applyLeaf, doHash } from '@confio/ics23/build/ops.js';
 import { calculateExistenceRoot, ensureSpec } from '@confio/ics23/build/proofs.js';
 import { ensureLeaf } from '@confio/ics23/build/specs.js';
+import { ics23 as confio } from '@confio/ics23';
 import { toHex } from '../../src/core/bytes.js';
 import {
   decodeCommitmentProof,
   encodeCommitmentProof,
   HashOp,
   ics23v1,
+  LengthOp,
   type ExistenceProof,
   type InnerOp,
   type LeafOp,
@@ -75,6 +77,18 @@ interface LeafCase {
   IsErr: boolean;
   Expected: string | null;
 }
+
+describe('HashOp and LengthOp', () => {
+  it('carry the numbers of the generated cosmos.ics23.v1 enums and of @confio/ics23 (which lacks the newer ones)', () => {
+    const numbers = (e: object) => Object.fromEntries(Object.entries(e).filter(([, v]) => typeof v === 'number'));
+    expect(HashOp).toEqual(numbers(ics23v1.HashOp));
+    expect(LengthOp).toEqual(numbers(ics23v1.LengthOp));
+    const confioHash = numbers(confio.HashOp);
+    expect(Object.keys(confioHash)).toHaveLength(7);
+    for (const [name, value] of Object.entries(confioHash)) expect(HashOp[(name === 'KECCAK' ? 'KECCAK256' : name) as keyof typeof HashOp]).toBe(value);
+    expect(LengthOp).toEqual(numbers(confio.LengthOp));
+  });
+});
 
 describe('TestLeafOpData through our codec', () => {
   const cases = Object.entries(readVectors<Record<string, LeafCase>>('ics23-testdata/TestLeafOpData.json'));

@@ -109,6 +109,7 @@ describe.each([
       const switched = events.find((ev) => ev.type === 'switched');
       expect(switched).toMatchObject({ type: 'switched', version: v, height: 200 });
       expect(events.some((ev) => ev.type === 'switch')).toBe(true);
+      expect(events.filter((ev) => !Object.isFrozen(ev))).toEqual([]);
       expect(root.migratedVersion).toBe(v);
       // All keys readable at max(v, 200), now from store/v2: every version, every key.
       for (let w = 1; w <= v; w++) {
