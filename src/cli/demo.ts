@@ -1,4 +1,4 @@
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { Subscription } from 'rxjs';
@@ -118,8 +118,26 @@ function prepareFolder(dir: string | undefined): { path: string; temporary: bool
  * root store returns must equal the shadow's. At the end every key ever written is read back
  * through the root store (now answered by store/v2) and compared with the model of the chain.
  */
+/**
+ * The `--timeline` file, checked before the demo runs (not after it): its folder is made, and the
+ * file must be writable there.
+ */
+function timelineFile(option: string | undefined): string | undefined {
+  if (option === undefined) return undefined;
+  const path = resolve(option);
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    accessSync(dirname(path), constants.W_OK);
+    if (existsSync(path)) accessSync(path, constants.W_OK);
+  } catch (error) {
+    throw new CliError(`--timeline ${option}: cannot write ${path} (${(error as Error).message})`);
+  }
+  return path;
+}
+
 export async function runDemo(options: DemoOptions, output: Output, signal: AbortSignal): Promise<number> {
   const started = performance.now();
+  const timelinePath = timelineFile(options.timeline);
   const stores = demoStoreNames(options.stores);
   const afterBlocks = options.afterBlocks ?? 5;
   const opsPerBlock = options.opsPerBlock ?? 8;
@@ -325,10 +343,7 @@ export async function runDemo(options: DemoOptions, output: Output, signal: Abor
       );
     }
 
-    let timelinePath: string | undefined;
-    if (options.timeline !== undefined) {
-      timelinePath = resolve(options.timeline);
-      mkdirSync(dirname(timelinePath), { recursive: true });
+    if (timelinePath !== undefined) {
       writeFileSync(timelinePath, timeline.toSvg());
       output.info(`timeline written to ${timelinePath}`);
     }

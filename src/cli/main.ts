@@ -9,25 +9,38 @@ import { Command, CommanderError, Option } from 'commander';
 import { MAX_FILE_SIZE, MAX_WRITE_BUFFER_SIZE, MIN_FILE_SIZE, MIN_WRITE_BUFFER_SIZE } from '../db/level-db.js';
 import { height, integerAtLeast, integerBetween, storeList } from './args.js';
 import { runDemo } from './demo.js';
-import { describeError, EXIT, exitCodeOf } from './errors.js';
+import { isStoreError } from '../core/errors.js';
+import { describeError, EXIT, exitCodeOf, InterruptedError } from './errors.js';
 import { runInspect } from './inspect.js';
 import { runMigrate } from './migrate.js';
-import { Output } from './output.js';
+import { jsonLine, Output } from './output.js';
 import { interruptSignal } from './signals.js';
 import { runVerify } from './verify.js';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
-/** Runs one command with an Output and a Ctrl-C signal; sets the process exit code. */
-async function run(json: boolean | undefined, command: (output: Output, signal: AbortSignal) => Promise<number>): Promise<void> {
+/**
+ * Runs one command with an Output and a Ctrl-C signal; sets the process exit code. A failure is one
+ * line on stderr and, as the last stdout line, a JSON summary saying so.
+ */
+async function run(name: string, json: boolean | undefined, command: (output: Output, signal: AbortSignal) => Promise<number>): Promise<void> {
   const output = new Output({ json: json === true });
   const interrupt = interruptSignal(() => output.info('\nCtrl-C: stopping cleanly (press again to stop at once)'));
   try {
     process.exitCode = await command(output, interrupt.signal);
   } catch (error) {
-    process.stderr.write(`rx-store-migration: ${describeError(error)}\n`);
+    const message = describeError(error);
+    process.stderr.write(`rx-store-migration: ${message}\n`);
     if (process.env['RX_STORE_MIGRATION_DEBUG'] && error instanceof Error) process.stderr.write(`${error.stack}\n`);
     process.exitCode = exitCodeOf(error);
+    output.summary({
+      command: name,
+      status: error instanceof InterruptedError ? 'interrupted' : 'failed',
+      error: message,
+      ...(isStoreError(error) ? { code: error.code } : {}),
+      exitCode: process.exitCode,
+      durationMs: output.elapsedMs,
+    });
   } finally {
     interrupt.dispose();
   }
@@ -66,7 +79,7 @@ program
       opsPerBlock: number;
       afterBlocks: number;
     }) =>
-      run(o.json, (output, signal) =>
+      run('demo', o.json, (output, signal) =>
         runDemo(
           {
             keys: o.keys,
@@ -112,7 +125,7 @@ program
   .option('--no-export-worker', 'walk store/v1 on the main thread instead of a worker thread: 35–40 MiB less RSS, a slower migration')
   .option('--json', 'newline-delimited JSON events on stdout even on a terminal')
   .action(async (o: { from: string; to: string; height?: number; stores?: string[]; batchSize?: number; maxOpenFiles?: number; maxFileSize?: number; writeBufferSize?: number; exportWorker: boolean; json?: boolean }) =>
-    run(o.json, (output, signal) =>
+    run('migrate', o.json, (output, signal) =>
       runMigrate(
         {
           from: o.from,
@@ -139,7 +152,7 @@ program
   .addOption(new Option('--height <h>', 'version to compare (default: the latest version of the store/v2 SC)').argParser(height))
   .option('--json', 'JSON on stdout even on a terminal')
   .action(async (o: { v1: string; v2: string; height?: number; json?: boolean }) =>
-    run(o.json, (output) => runVerify({ v1: o.v1, v2: o.v2, ...(o.height === undefined ? {} : { height: o.height }) }, output)),
+    run('verify', o.json, (output) => runVerify({ v1: o.v1, v2: o.v2, ...(o.height === undefined ? {} : { height: o.height }) }, output)),
   );
 
 program
@@ -149,15 +162,20 @@ program
   .option('--count-keys', 'walk every tree and count its keys instead of reading the count its root records; fails when the two differ')
   .option('--json', 'JSON on stdout even on a terminal')
   .action(async (dir: string, o: { countKeys?: boolean; json?: boolean }) =>
-    run(o.json, (output) => runInspect(dir, output, { countKeys: o.countKeys === true })),
+    run('inspect', o.json, (output) => runInspect(dir, output, { countKeys: o.countKeys === true })),
   );
 
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
   if (error instanceof CommanderError) {
-    // help and version end with code 0; usage errors were printed by commander.
+    // help and version end with code 0; usage errors were printed by commander, and get the
+    // summary line every run ends with.
     process.exitCode = error.exitCode === 0 ? EXIT.ok : EXIT.error;
+    if (error.exitCode !== 0) {
+      const command = program.commands.find((c) => c.name() === process.argv[2])?.name();
+      process.stdout.write(`${jsonLine({ ...(command ? { command } : {}), status: 'usage', error: error.message.replace(/^error: /, ''), exitCode: EXIT.error })}\n`);
+    }
   } else {
     process.stderr.write(`rx-store-migration: ${describeError(error)}\n`);
     process.exitCode = EXIT.error;

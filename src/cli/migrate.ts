@@ -157,6 +157,10 @@ export async function runMigrate(options: MigrateOptions, output: Output, signal
       if (options.height !== undefined && options.height !== record.height) {
         output.warn(`--height ${options.height} differs from the finished migration's height ${record.height}; nothing was changed`);
       }
+      const migratedStores = storeKeysOf(v2head.scCommitInfo ?? { version: 0, storeInfos: [] });
+      if (options.stores !== undefined && storeKeys.join(',') !== migratedStores.join(',')) {
+        output.warn(`--stores ${storeKeys.join(',')} differs from the finished migration's stores ${migratedStores.join(',')}; nothing was changed`);
+      }
       output.summary({
         command: 'migrate',
         status: 'already-migrated',
@@ -164,7 +168,7 @@ export async function runMigrate(options: MigrateOptions, output: Output, signal
         to: toPath,
         height: record.height,
         switchedAt: record.switchedAt,
-        stores: storeKeysOf(v2head.scCommitInfo ?? { version: 0, storeInfos: [] }),
+        stores: migratedStores,
         durationMs: Math.round(performance.now() - started),
       });
       return EXIT.ok;
@@ -220,7 +224,7 @@ export async function runMigrate(options: MigrateOptions, output: Output, signal
       ...(batchSize ? { batchSize } : {}),
     });
     view = new ProgressView(output);
-    const progress = new MigrationProgress(view, output, totalKeys);
+    const progress = new MigrationProgress(view, output, totalKeys, false);
     output.info(`migrating ${storeKeys.length} store${storeKeys.length === 1 ? '' : 's'} (${totalKeys.toLocaleString('en-US')} keys) of ${options.from} at height ${height} into ${options.to}`);
     const restoreStarted = performance.now();
     progress.next({ type: 'migrationStarted', height });

@@ -112,6 +112,8 @@ export class MigrationProgress {
     private readonly view: ProgressView,
     private readonly output: Output,
     private readonly totalKeys: number,
+    /** False for an offline migration: nothing is committed meanwhile, so there is no replay. */
+    private readonly replay = true,
   ) {}
 
   next(event: RootStoreEvent): void {
@@ -136,7 +138,7 @@ export class MigrationProgress {
         this.view.update(event.keys, { total: event.keys });
         this.view.finish();
         this.output.info(`restored ${event.keys.toLocaleString('en-US')} keys at height ${event.version}; store roots verified against store/v1`);
-        this.view.start('replay', Math.max(this.latestLogged - this.height, 1), 'blocks');
+        if (this.replay) this.view.start('replay', Math.max(this.latestLogged - this.height, 1), 'blocks');
         break;
       case 'applied':
         this.appliedVersion = event.version;

@@ -39,7 +39,8 @@ export async function runVerify(options: VerifyOptions, output: Output): Promise
     v2db = await openExisting(options.v2, 'store/v2 database');
     const v2head = await readV2Head(v2db);
     if (v2head.scLatest === 0 || v2head.scCommitInfo === undefined) {
-      throw new CliError(`${options.v2} has no store/v2 State Commitment (no ${V2_LAYOUT.sc}c/latest): nothing to verify`);
+      const unfinished = v2head.record?.status === 'migrating' ? `: its migration at height ${v2head.record.height} is unfinished (rerun migrate to finish it)` : '';
+      throw new CliError(`${options.v2} has no store/v2 State Commitment (no ${V2_LAYOUT.sc}c/latest)${unfinished}: nothing to verify`);
     }
     const height = options.height ?? v2head.scLatest;
     if (height > v2head.scLatest) {
@@ -86,13 +87,19 @@ export async function runVerify(options: VerifyOptions, output: Output): Promise
     );
     output.text('');
     if (!verified) {
-      const bad = rows.find((r) => !r.match);
-      const cause = bad
-        ? bad.v1 === null || bad.v2 === null
-          ? `store ${bad.store} is missing in ${bad.v1 === null ? 'store/v1' : 'store/v2'}`
-          : `store ${bad.store} root differs`
-        : 'the app hash differs';
-      output.info(`verification failed at version ${height}: ${cause}`);
+      const stores = (which: (r: StoreComparison) => boolean) => rows.filter(which).map((r) => r.store);
+      const missingInV1 = stores((r) => r.v1 === null);
+      const missingInV2 = stores((r) => r.v2 === null);
+      const differing = stores((r) => r.v1 !== null && r.v2 !== null && !r.match);
+      const say = (names: string[], one: string, many: string) =>
+        names.length === 0 ? [] : [names.length === 1 ? `store ${names[0]} ${one}` : `stores ${names.join(', ')} ${many}`];
+      const causes = [
+        ...say(missingInV2, 'is missing in store/v2', 'are missing in store/v2'),
+        ...say(missingInV1, 'is missing in store/v1', 'are missing in store/v1'),
+        ...say(differing, 'root differs', 'roots differ'),
+      ];
+      if (causes.length === 0) causes.push('the app hash differs');
+      output.info(`verification failed at version ${height}: ${causes.join('; ')}`);
     }
     output.summary({
       command: 'verify',

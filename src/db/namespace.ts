@@ -7,6 +7,12 @@ import { syncFirstReader } from './sync-first-reader.js';
 /** One write of an atomic batch, with the full (prefixed) key. */
 export type WriteOp = AbstractBatchOperation<LevelDb, Uint8Array, Uint8Array>;
 
+/** A LevelDB failure as `ERR_IO`, naming the database's folder when it has one (corruption, I/O). */
+function ioError(db: LevelDb | undefined, error: unknown, what: string) {
+  const location = (db as { location?: unknown } | undefined)?.location;
+  return wrapIoError(error, typeof location === 'string' ? `${what} in ${location}` : what);
+}
+
 /** A key range inside a namespace; bounds are namespace-relative. */
 export interface KeyRange {
   readonly gte?: Uint8Array;
@@ -42,7 +48,7 @@ export class Namespace {
       const value = await this.db.get(this.key(relative));
       return value === undefined ? undefined : asBytes(value);
     } catch (error) {
-      throw wrapIoError(error, 'database read failed');
+      throw ioError(this.db, error, 'database read failed');
     }
   }
 
@@ -52,7 +58,7 @@ export class Namespace {
       const values = await this.db.getMany(relative.map((k) => this.key(k)));
       return values.map((v) => (v === undefined ? undefined : asBytes(v)));
     } catch (error) {
-      throw wrapIoError(error, 'database read failed');
+      throw ioError(this.db, error, 'database read failed');
     }
   }
 
@@ -66,7 +72,7 @@ export class Namespace {
       const values = await syncFirstReader(this.db).getMany(keys);
       return values.map((v) => (v === undefined ? undefined : asBytes(v)));
     } catch (error) {
-      throw wrapIoError(error, 'database read failed');
+      throw ioError(this.db, error, 'database read failed');
     }
   }
 
@@ -102,7 +108,7 @@ export class Namespace {
       await batch.write();
     } catch (error) {
       await batch?.close().catch(() => undefined);
-      throw wrapIoError(error, 'database batch write failed');
+      throw ioError(this.db, error, 'database batch write failed');
     }
   }
 
@@ -120,7 +126,7 @@ export class Namespace {
       limit: range.limit ?? -1,
     };
     if (lt !== undefined) options.lt = lt;
-    return new RangeReader(this.db.iterator(options), this.prefix.length);
+    return new RangeReader(this.db.iterator(options), this.prefix.length, this.db);
   }
 
   /** Deletes every key of the namespace in batches of `batchSize` (each batch atomic). */
@@ -145,6 +151,8 @@ export class RangeReader {
   constructor(
     private readonly iterator: ReturnType<LevelDb['iterator']>,
     private readonly prefixLength: number,
+    /** The database, for errors. */
+    private readonly db?: LevelDb,
   ) {}
 
   /** Up to `max` entries; an empty array at the end of the range (the iterator is then closed). */
@@ -155,7 +163,7 @@ export class RangeReader {
       entries = (await this.iterator.nextv(max)) as [Uint8Array, Uint8Array][];
     } catch (error) {
       await this.close();
-      throw wrapIoError(error, 'database iteration failed');
+      throw ioError(this.db, error, 'database iteration failed');
     }
     if (entries.length === 0) {
       await this.close();

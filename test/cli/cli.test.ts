@@ -95,6 +95,15 @@ describe('rx-store-migration demo', () => {
     expect(errorLines(result.stderr)).toEqual([expect.stringContaining('is not empty and was not made by the demo')]);
     expect(readFileSync(join(foreign, 'precious.txt'), 'utf8')).toBe('keep me');
   });
+
+  it('refuses a --timeline it cannot write before running anything', async () => {
+    const file = path('not-a-folder');
+    writeFileSync(file, 'x');
+    const result = await cli('demo', '--keys', '10', '--timeline', join(file, 't.svg'));
+    expect(result.code).toBe(2);
+    expect(errorLines(result.stderr)).toEqual([expect.stringMatching(/^rx-store-migration: --timeline .*not-a-folder\/t\.svg: cannot write .*\(EEXIST/)]);
+    expect(jsonLines(result.stdout).map((l) => l.type ?? l.status)).toEqual(['failed']);
+  });
 });
 
 describe('rx-store-migration migrate / verify / inspect on the Go IAVL 0.13 test databases', () => {
@@ -259,6 +268,7 @@ describe('rx-store-migration migrate / verify / inspect on the Go IAVL 0.13 test
     expect(errorLines(text.stderr)).toEqual([
       'rx-store-migration: store bank at version 1: its root records 21 keys but the walk found 20 (the node sizes are corrupt)',
     ]);
+    expect(summaryOf(text)).toMatchObject({ command: 'inspect', status: 'failed', exitCode: 1 });
   });
 
   describe('errors: one line on stderr naming the cause, exit 2', () => {
@@ -268,6 +278,8 @@ describe('rx-store-migration migrate / verify / inspect on the Go IAVL 0.13 test
       const errors = errorLines(result.stderr);
       expect(errors).toHaveLength(1);
       expect(errors[0]).toMatch(pattern);
+      // The last stdout line is still a JSON summary, saying what failed.
+      expect(summaryOf(result)).toMatchObject({ command: args[0], status: 'failed', error: errors[0]!.slice('rx-store-migration: '.length), exitCode: 2 });
     }
 
     it('a missing folder', async () => {
@@ -320,6 +332,7 @@ describe('rx-store-migration migrate / verify / inspect on the Go IAVL 0.13 test
       ]);
       expect(result.code).toBe(2);
       expect(result.stderr.trim().split('\n')).toEqual([expect.stringContaining("argument 'many' is invalid")]);
+      expect(summaryOf(result)).toEqual({ command: 'demo', status: 'usage', error: expect.stringContaining("argument 'many' is invalid"), exitCode: 2 });
       expect(noFiles.code).toBe(2);
       expect(noFiles.stderr.trim().split('\n')).toEqual([expect.stringMatching(/option '--max-open-files <n>' argument '0' is invalid/)]);
       for (const [tables, size] of [
@@ -352,6 +365,7 @@ describe('rx-store-migration migrate: interrupted, then resumed', () => {
     const stopped = await run.done;
     expect(stopped.code).toBe(130);
     expect(errorLines(stopped.stderr)).toEqual([expect.stringMatching(/interrupted: the target keeps an unfinished migration at height 12; rerun the same command to resume it/)]);
+    expect(summaryOf(stopped)).toMatchObject({ command: 'migrate', status: 'interrupted', exitCode: 130 });
     const partial = summaryOf(await cli('inspect', v2));
     expect(partial.migration).toEqual({ status: 'migrating', height: 12, stores: ['bank', 'gov', 'staking'] });
 
@@ -403,6 +417,10 @@ describe('rx-store-migration migrate: resumed with other stores', () => {
     run.child.kill('SIGINT');
     expect((await run.done).code).toBe(130);
     expect(summaryOf(await cli('inspect', v2)).migration).toEqual({ status: 'migrating', height: 12, stores: ['gov', 'staking'] });
+    const unfinished = await cli('verify', '--v1', app, '--v2', v2);
+    expect(errorLines(unfinished.stderr)).toEqual([
+      `rx-store-migration: ${v2} has no store/v2 State Commitment (no sc/c/latest): its migration at height 12 is unfinished (rerun migrate to finish it): nothing to verify`,
+    ]);
 
     const all = await cli('migrate', '--from', app, '--to', v2);
     expect(all.code).toBe(0);
@@ -419,6 +437,17 @@ describe('rx-store-migration migrate: resumed with other stores', () => {
     } finally {
       await db.close();
     }
+
+    // A subset migration verifies as missing every store it left out.
+    const bankOnly = path('big', 'v2-bank-only');
+    expect((await cli('migrate', '--from', app, '--to', bankOnly, '--stores', 'bank')).code).toBe(0);
+    const verify = await cli('verify', '--v1', app, '--v2', bankOnly);
+    expect(verify.code).toBe(1);
+    expect(verify.stderr).toContain('verification failed at version 12: stores gov, staking are missing in store/v2');
+    const again = await cli('migrate', '--from', app, '--to', bankOnly, '--stores', 'gov');
+    expect(again.code).toBe(0);
+    expect(again.stderr).toContain("warning: --stores gov differs from the finished migration's stores bank; nothing was changed");
+    expect(summaryOf(again)).toMatchObject({ status: 'already-migrated', stores: ['bank'] });
   });
 });
 

@@ -1,7 +1,10 @@
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { utf8 } from '../../src/core/bytes.js';
 import { openDb, type LevelDb } from '../../src/db/level-db.js';
+import { Namespace } from '../../src/db/namespace.js';
+import { errorOf } from '../support/errors.js';
 
 /** Writes `batches` × 256 KiB of random (incompressible) keys and values, in no key order. */
 async function writeRandom(db: LevelDb, batches: number): Promise<void> {
@@ -80,6 +83,37 @@ describe('openDb on disk', () => {
     // compacts four level-0 tables into two of 2 MiB on the way).
     expect(await written('large-buffer', 16 * MIB)).toEqual([]);
     expect((await written('small-buffer', MIB)).length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('a corrupt table is ERR_IO naming the database folder', async () => {
+    const dir = join(root, 'corrupt');
+    const db = await openDb(dir, { writeBufferSize: 64 * 1024 });
+    const ns = new Namespace(db, new Uint8Array(0));
+    // Compressible values: a damaged compressed block is detected without checksums.
+    for (let batch = 0; batch < 10; batch++) {
+      await ns.write(Array.from({ length: 500 }, (_, i) => ns.put(utf8(`key-${batch}-${i}`), utf8('value-'.repeat(20)))));
+    }
+    await db.close();
+    const tables = tableFiles(dir);
+    expect(tables.length).toBeGreaterThan(0);
+    for (const name of tables) {
+      const bytes = readFileSync(join(dir, name));
+      for (let at = 1000; at + 16 < bytes.length - 2000; at += 4096) bytes.fill(0xde, at, at + 16);
+      writeFileSync(join(dir, name), bytes);
+    }
+    const reopened = await openDb(dir);
+    try {
+      const reader = new Namespace(reopened, new Uint8Array(0)).range();
+      const error = await errorOf(
+        (async () => {
+          while ((await reader.next(1000)).length > 0);
+        })(),
+      );
+      expect(error.code).toBe('ERR_IO');
+      expect(error.message).toMatch(new RegExp(`^database iteration failed in ${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: (Error: )?Corruption: `));
+    } finally {
+      await reopened.close();
+    }
   });
 
   it.each([
