@@ -150,9 +150,12 @@ program
   .requiredOption('--v1 <dir>', 'the store/v1 application.db folder')
   .requiredOption('--v2 <dir>', 'the store/v2 database folder')
   .addOption(new Option('--height <h>', 'version to compare (default: the latest version of the store/v2 SC)').argParser(height))
+  .option('--keys', 'also compare every key of every store in the store/v2 SS with store/v1 (reads both in full)')
   .option('--json', 'JSON on stdout even on a terminal')
-  .action(async (o: { v1: string; v2: string; height?: number; json?: boolean }) =>
-    run('verify', o.json, (output) => runVerify({ v1: o.v1, v2: o.v2, ...(o.height === undefined ? {} : { height: o.height }) }, output)),
+  .action(async (o: { v1: string; v2: string; height?: number; keys?: boolean; json?: boolean }) =>
+    run('verify', o.json, (output) =>
+      runVerify({ v1: o.v1, v2: o.v2, ...(o.height === undefined ? {} : { height: o.height }), keys: o.keys === true }, output),
+    ),
   );
 
 program

@@ -3,6 +3,8 @@ import type { LevelDb } from '../db/level-db.js';
 import { commitInfoHash } from '../commitment/commit-info.js';
 import { CommitStore } from '../commitment/commit-store.js';
 import { LegacyStore } from '../v1/legacy-store.js';
+import { StorageStore } from '../storage/storage-store.js';
+import { compareKeys, type KeyComparison } from './compare-keys.js';
 import { closeAll, openExisting, readV1CommitInfo, readV1Head, readV2Head, storeKeysOf } from './databases.js';
 import { V2_LAYOUT } from '../root/v2-layout.js';
 import { CliError, EXIT } from './errors.js';
@@ -14,6 +16,8 @@ export interface VerifyOptions {
   readonly v2: string;
   /** Version to compare; default the latest version of the store/v2 SC. */
   readonly height?: number;
+  /** Also compare every key of every store in the store/v2 SS with store/v1 (a full walk of both). */
+  readonly keys?: boolean;
 }
 
 /** One store's comparison. */
@@ -24,10 +28,30 @@ export interface StoreComparison {
   readonly match: boolean;
 }
 
+/** {@link compareKeys} for each store, after checking that the SS holds `height`. */
+async function compareAllKeys(v1: LegacyStore, v2db: LevelDb, path: string, stores: readonly string[], height: number, output: Output): Promise<Record<string, KeyComparison>> {
+  const ss = await StorageStore.open(v2db, { prefix: V2_LAYOUT.ss });
+  try {
+    if (height > ss.latestVersion || height < ss.earliestVersion) {
+      throw new CliError(`version ${height} not found: the store/v2 SS in ${path} holds versions ${ss.earliestVersion}..${ss.latestVersion}`);
+    }
+    const pairs: [string, KeyComparison][] = [];
+    for (const store of stores) {
+      const comparison = await compareKeys(v1.multi.tree(store), ss, store, height);
+      output.event('keys', { height, store, ...comparison });
+      pairs.push([store, comparison]);
+    }
+    return Object.fromEntries(pairs);
+  } finally {
+    await ss.close();
+  }
+}
+
 /**
  * Compares a store/v1 database with a store/v2 database (root store layout) at one version: every
- * store's root hash (store/v1's tree against the new SC's tree) and the app hash. Exit 0 when
- * everything matches, 1 on any difference (a store missing on one side included).
+ * store's root hash (store/v1's tree against the new SC's tree) and the app hash, and with `keys`
+ * every key of the SS against store/v1's tree. Exit 0 when everything matches, 1 on any
+ * difference (a store missing on one side included).
  */
 export async function runVerify(options: VerifyOptions, output: Output): Promise<number> {
   const started = performance.now();
@@ -72,7 +96,9 @@ export async function runVerify(options: VerifyOptions, output: Output): Promise
     const v2App = toHex(await sc.appHash(height));
     const appMatch = v1App === v2App;
     output.event('appHash', { height, v1: v1App, v2: v2App, match: appMatch });
-    const verified = appMatch && rows.every((r) => r.match);
+    const keys = options.keys ? await compareAllKeys(v1, v2db, options.v2, v1Stores.filter((store) => v2Stores.includes(store)), height, output) : undefined;
+    const keysMatch = keys === undefined || Object.values(keys).every((k) => k.missing + k.extra + k.differing === 0);
+    const verified = appMatch && rows.every((r) => r.match) && keysMatch;
 
     output.text(`verify store/v1 ${options.v1} against store/v2 ${options.v2} at version ${height}`);
     output.text('');
@@ -86,6 +112,15 @@ export async function runVerify(options: VerifyOptions, output: Output): Promise
       ),
     );
     output.text('');
+    if (keys !== undefined) {
+      output.text(
+        table(
+          ['store', 'SS keys compared', 'missing in SS', 'extra in SS', 'other value'],
+          Object.entries(keys).map(([store, k]) => [store, k.compared, k.missing, k.extra, k.differing].map((n) => n.toLocaleString('en-US'))),
+        ),
+      );
+      output.text('');
+    }
     if (!verified) {
       const stores = (which: (r: StoreComparison) => boolean) => rows.filter(which).map((r) => r.store);
       const missingInV1 = stores((r) => r.v1 === null);
@@ -98,6 +133,11 @@ export async function runVerify(options: VerifyOptions, output: Output): Promise
         ...say(missingInV1, 'is missing in store/v1', 'are missing in store/v1'),
         ...say(differing, 'root differs', 'roots differ'),
       ];
+      for (const [store, k] of Object.entries(keys ?? {})) {
+        const wrong = [[k.missing, 'missing'], [k.extra, 'extra'], [k.differing, 'with another value']].filter(([n]) => (n as number) > 0);
+        const count = (n: number) => `${n.toLocaleString('en-US')} key${n === 1 ? '' : 's'}`;
+        if (wrong.length > 0) causes.push(`the SS of store ${store} has ${wrong.map(([n, what]) => `${count(n as number)} ${what}`).join(', ')} (${k.examples.join(', ')})`);
+      }
       if (causes.length === 0) causes.push('the app hash differs');
       output.info(`verification failed at version ${height}: ${causes.join('; ')}`);
     }
@@ -107,6 +147,7 @@ export async function runVerify(options: VerifyOptions, output: Output): Promise
       verified,
       appHash: { v1: v1App, v2: v2App, match: appMatch },
       stores: rows,
+      ...(keys === undefined ? {} : { keys }),
       durationMs: Math.round(performance.now() - started),
     });
     return verified ? EXIT.ok : EXIT.mismatch;

@@ -444,6 +444,19 @@ describe('rx-store-migration migrate: resumed with other stores', () => {
     const verify = await cli('verify', '--v1', app, '--v2', bankOnly);
     expect(verify.code).toBe(1);
     expect(verify.stderr).toContain('verification failed at version 12: stores gov, staking are missing in store/v2');
+
+    // verify --keys reads every key of the SS: one deleted and one changed behind its back are named.
+    const keysOk = summaryOf(await cli('verify', '--v1', app, '--v2', bankOnly, '--keys'));
+    expect(keysOk.keys).toEqual({ bank: { compared: 4_000, missing: 0, extra: 0, differing: 0, examples: [] } });
+    const tamper = await openDb(bankOnly);
+    const [first, second] = await tamper.iterator({ gt: utf8('ss/d'), lt: utf8('ss/e'), limit: 2 }).all();
+    await tamper.del(first![0]);
+    await tamper.put(second![0], concatBytes(second![1].subarray(0, 1), utf8('tampered')));
+    await tamper.close();
+    const tampered = await cli('verify', '--v1', app, '--v2', bankOnly, '--keys');
+    expect(tampered.code).toBe(1);
+    expect(tampered.stderr).toMatch(/the SS of store bank has 1 key missing, 1 key with another value \(missing [0-9a-f]+, differs [0-9a-f]+\)/);
+    expect(summaryOf(tampered).keys.bank).toMatchObject({ compared: 3_999, missing: 1, extra: 0, differing: 1 });
     const again = await cli('migrate', '--from', app, '--to', bankOnly, '--stores', 'gov');
     expect(again.code).toBe(0);
     expect(again.stderr).toContain("warning: --stores gov differs from the finished migration's stores bank; nothing was changed");
