@@ -298,6 +298,23 @@ describe('MigrationManager', () => {
     }
   });
 
+  it('close() ends a running migration and its snapshot operation, and leaves the databases open (behaviour 30)', async () => {
+    const s = await setup(3);
+    try {
+      const run = lastValueFrom(s.manager.start(3, new Subject(), new Subject()), { defaultValue: undefined });
+      await firstValueFrom(s.manager.migratedVersion$.pipe(filter((v) => v === 3)));
+      expect(s.snapshots.isMigrating).toBe(true);
+      await s.manager.close();
+      await run;
+      expect(s.snapshots.isMigrating).toBe(false);
+      expect([s.v1.db.status, s.manager.log.ns.db.status]).toEqual(['open', 'open']);
+      expect(await s.ss.get('bank', 3, utf8('key-3-0'))).toEqual(utf8('value-3-0'));
+      expect(s.sc.latestVersion).toBe(3);
+    } finally {
+      await s.close();
+    }
+  });
+
   it('stops with ERR_HASH_MISMATCH and no restored event when the SC differs from v1 (behaviour 46)', async () => {
     const holder: { v1?: LegacyStore } = {};
     const s = await setup(4, {

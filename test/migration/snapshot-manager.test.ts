@@ -44,6 +44,12 @@ describe('SnapshotManager (behaviours 13, 14, 16)', () => {
       expect(snapshots.isMigrating).toBe(false);
       await lastValueFrom(snapshots.createMigration(3).pipe(take(2)));
       expect(snapshots.isMigrating).toBe(false);
+      // The exporter was released too: no version pin is left, so version 3 can be pruned.
+      for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+      expect(['acc', 'bank'].map((store) => v1.multi.tree(store).ndb.pinCount(3))).toEqual([0, 0]);
+      await v1.commit({ changes: [] });
+      await v1.prune(3);
+      expect(await v1.earliestVersion()).toBe(4);
       await expect(lastValueFrom(snapshots.createMigration(0))).rejects.toMatchObject({ code: 'ERR_VERSION_RANGE' });
       expect(snapshots.isMigrating).toBe(false);
     } finally {

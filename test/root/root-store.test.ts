@@ -460,3 +460,39 @@ describe('abandoning a migration (the changeset log stays bounded)', () => {
     }
   });
 });
+
+describe('store/v1 and store/v2 in one database (weakness 13: namespaces never overlap)', () => {
+  it('migrates, switches and reopens; store/v1 keeps its app hashes and the chain goes on as a shadow store/v1 computes it', async () => {
+    const dir = tempDir('rxsm-one-db-');
+    const db = await openDb(join(dir.path, 'one.db'));
+    const shadowDb = await openDb();
+    try {
+      const built = await buildV1(db, 5, 4);
+      const shadow = await buildV1(shadowDb, 5, 4);
+      const open = () => RootStore.open({ v1: { db, storeKeys: STORES }, v2: { db }, migrate: true });
+      const root = await open();
+      await firstValueFrom(root.events$.pipe(filter((ev) => ev.type === 'restored')));
+      const shadowV1 = await LegacyStore.open(shadowDb, { storeKeys: STORES });
+      for (let v = 6; v <= 12; v++) {
+        const changeset = scenarioChangeset(v, 1, STORES);
+        const hash = await root.commit(changeset);
+        shadow.set(v, commitInfoHash((await shadowV1.commit(changeset.changeset)).storeInfos));
+        expect(toHex(hash)).toBe(toHex(shadow.get(v)!));
+      }
+      expect(root.phase).toBe('switched');
+      expect((await root.query('store1', utf8('key-3-1'), { version: 4, prove: true })).value).toEqual(utf8('value-3-1'));
+      await root.close();
+      const v1 = await LegacyStore.open(db, { storeKeys: STORES });
+      for (let v = 1; v <= 5; v++) expect(toHex(await v1.appHash(v))).toBe(toHex(built.get(v)!));
+      const again = await open();
+      expect(again.phase).toBe('switched');
+      expect(again.latestVersion).toBe(12);
+      expect((await again.query('store3', utf8('key-12-0'))).value).toEqual(utf8('value-12-0'));
+      await again.close();
+    } finally {
+      await db.close();
+      await shadowDb.close();
+      dir.cleanup();
+    }
+  });
+});
