@@ -496,3 +496,37 @@ describe('store/v1 and store/v2 in one database (weakness 13: namespaces never o
     }
   });
 });
+
+describe('commits during a migration (behaviour 33)', () => {
+  it('go to store/v1 and the log only: the SS is written by the catch-up alone, after the restore, each version once', async () => {
+    const e = await env();
+    const original = StorageStore.prototype.applyChangeset;
+    const spy = jest.spyOn(StorageStore.prototype, 'applyChangeset');
+    try {
+      await buildV1(e.v1db, 30, 100);
+      const root = await RootStore.open({ v1: { db: e.v1db, storeKeys: STORES }, v2: { db: e.v2db }, migrate: true, batchSize: 8 });
+      const seen: string[] = [];
+      root.events$.subscribe((ev) => seen.push(ev.type));
+      const writes: { version: number; restoredBefore: boolean }[] = [];
+      spy.mockImplementation(async function (this: StorageStore, version, changeset) {
+        writes.push({ version, restoredBefore: seen.includes('restored') });
+        return original.call(this, version, changeset);
+      });
+      for (let v = 31; root.phase === 'migrating' && v <= 200; v++) {
+        await root.commit(scenarioChangeset(v, 2, STORES));
+        // A short block time: blocks keep coming during the restore and the catch-up.
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      expect(root.phase).toBe('switched');
+      const switchedAt = root.latestVersion;
+      expect(switchedAt).toBeGreaterThan(32);
+      const beforeSwitch = writes.filter((w) => w.version < switchedAt);
+      expect(beforeSwitch.every((w) => w.restoredBefore)).toBe(true);
+      expect(beforeSwitch.map((w) => w.version)).toEqual(Array.from({ length: switchedAt - 31 }, (_, i) => 31 + i));
+      await root.close();
+    } finally {
+      spy.mockRestore();
+      await e.close();
+    }
+  });
+});
