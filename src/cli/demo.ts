@@ -1,4 +1,4 @@
-import { accessSync, constants, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { Subscription } from 'rxjs';
@@ -132,6 +132,7 @@ function timelineFile(option: string | undefined): string | undefined {
   } catch (error) {
     throw new CliError(`--timeline ${option}: cannot write ${path} (${(error as Error).message})`);
   }
+  if (existsSync(path) && statSync(path).isDirectory()) throw new CliError(`--timeline ${option}: ${path} is a folder, not a file`);
   return path;
 }
 

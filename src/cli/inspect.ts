@@ -59,7 +59,7 @@ async function storeRows(
 ): Promise<StoreRow[]> {
   const rows: StoreRow[] = [];
   for (const name of stores) {
-    const tree = multi.multi.tree(name);
+    const tree = multi.tree(name);
     const { size, hash } = await tree.getImmutable(version);
     const keys = countKeys ? await countLeaves(tree.export(version)) : size;
     if (keys !== size) {
@@ -120,7 +120,7 @@ async function inspectV2(db: LevelDb, path: string, output: Output, options: Ins
     ...(ssStore.pendingRestoreVersion === undefined ? {} : { pendingRestoreVersion: ssStore.pendingRestoreVersion }),
   };
   await ssStore.close();
-  const log = new ChangesetLog(new Namespace(db, utf8(V2_LAYOUT.log)));
+  const log = ChangesetLog.in(new Namespace(db, utf8(V2_LAYOUT.log)));
   const logLatest = await log.latest();
   const logFirst = await log.first();
   const changesetLog = logLatest === 0 ? { entries: false } : { entries: true, first: logFirst, latest: logLatest };

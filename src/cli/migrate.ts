@@ -130,7 +130,7 @@ export async function runMigrate(options: MigrateOptions, output: Output, signal
     let totalKeys = 0;
     for (const store of storeKeys) {
       try {
-        totalKeys += (await v1.multi.tree(store).getImmutable(height)).size;
+        totalKeys += (await v1.tree(store).getImmutable(height)).size;
       } catch (error) {
         throw new CliError(`version ${height} not found in store ${store} of ${options.from}: ${(error as Error).message}`);
       }
@@ -195,7 +195,10 @@ export async function runMigrate(options: MigrateOptions, output: Output, signal
             : `an unfinished migration at height ${wiped}, not ${height}`;
       output.info(`target ${options.to} holds ${what}: wiping it and starting over`);
       output.event('wipe', { path: toPath, height: wiped });
-      for (const prefix of [V2_LAYOUT.sc, V2_LAYOUT.ss, V2_LAYOUT.log, V2_LAYOUT.root]) await new Namespace(v2db, utf8(prefix)).clear();
+      // Marked abandoned first: a wipe cut short by a crash or Ctrl-C is never taken for a
+      // resumable target (its checkpoint may outlive the data it counts), only wiped again.
+      await rootNs.write([migrationRecordOp(rootNs, { status: 'abandoned', height: wiped })]);
+      for (const prefix of [V2_LAYOUT.sc, V2_LAYOUT.ss, V2_LAYOUT.log]) await new Namespace(v2db, utf8(prefix)).clear();
     } else if (kind === 'store/v2' || (await hasAnyKey(v2db))) {
       throw new CliError(`target ${options.to} holds data but no migration record: it is not a target of this command; choose an empty folder`);
     }

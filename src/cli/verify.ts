@@ -37,7 +37,7 @@ async function compareAllKeys(v1: LegacyStore, v2db: LevelDb, path: string, stor
     }
     const pairs: [string, KeyComparison][] = [];
     for (const store of stores) {
-      const comparison = await compareKeys(v1.multi.tree(store), ss, store, height);
+      const comparison = await compareKeys(v1.tree(store), ss, store, height);
       output.event('keys', { height, store, ...comparison });
       pairs.push([store, comparison]);
     }

@@ -5,6 +5,7 @@ import type { Changeset } from '../core/changeset.js';
 import { utf8 } from '../core/bytes.js';
 import type { LevelDb } from '../db/level-db.js';
 import type { WriteOp } from '../db/namespace.js';
+import type { IavlTree } from '../iavl/iavl-tree.js';
 import type { SnapshotItem } from '../proto/snapshot-item.js';
 import type { CommitInfo } from './commit-info.js';
 import { MultiTree, type StoreProof } from './multi-tree.js';
@@ -46,6 +47,14 @@ export class CommitStore {
       ...(options.cacheSize === undefined ? {} : { cacheSize: options.cacheSize }),
     });
     return new CommitStore(multi);
+  }
+
+  /**
+   * The IAVL tree of one store, to read, prove or export any retained version of it on its own
+   * (`ERR_UNKNOWN_STORE` for another name). Write through this store, never through the tree.
+   */
+  tree(storeKey: string): IavlTree {
+    return this.multi.tree(storeKey);
   }
 
   /** Deletes everything (used to wipe an interrupted restore before importing again). */

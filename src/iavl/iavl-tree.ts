@@ -331,7 +331,7 @@ export class IavlTree {
 
   /** A read-only view of a saved version (default: the last saved one). */
   async getImmutable(version: number = this.savedVersion): Promise<ImmutableTree> {
-    if (version === this.savedVersion) return new ImmutableTree(this.ndb, this.savedRoot, version);
+    if (version === this.savedVersion) return ImmutableTree.of(this.ndb, this.savedRoot, version);
     return ImmutableTree.load(this.ndb, version);
   }
 
@@ -363,7 +363,7 @@ export class IavlTree {
         details: { version: this.savedVersion },
       });
     }
-    return new Importer(this.ndb, checkVersion(version, 'import version', 1), (root) => {
+    return Importer.into(this.ndb, checkVersion(version, 'import version', 1), (root) => {
       this.root = root;
       this.savedRoot = root;
       this.savedVersion = version;

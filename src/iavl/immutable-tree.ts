@@ -8,8 +8,7 @@ import { createProof, type CommitmentProof } from './proof.js';
 
 /** A read-only view of one saved version of an IAVL tree. */
 export class ImmutableTree {
-  /** @internal Made by `IavlTree.getImmutable`. */
-  constructor(
+  private constructor(
     /** @internal */
     readonly ndb: NodeDb,
     /** @internal */
@@ -17,6 +16,11 @@ export class ImmutableTree {
     /** The version this tree is. */
     readonly version: number,
   ) {}
+
+  /** @internal Made by `IavlTree.getImmutable` (see `load`). */
+  static of(ndb: NodeDb, root: Node | undefined, version: number): ImmutableTree {
+    return new ImmutableTree(ndb, root, version);
+  }
 
   /** @internal Loads the root of `version`; `ERR_VERSION_NOT_FOUND` when it was never saved or was pruned. */
   static async load(ndb: NodeDb, version: number): Promise<ImmutableTree> {

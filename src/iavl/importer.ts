@@ -35,12 +35,16 @@ export class Importer {
   private count = 0;
   private done = false;
 
-  /** @internal Made by `IavlTree.importer`. */
-  constructor(
+  private constructor(
     private readonly ndb: NodeDb,
     readonly version: number,
     private readonly onCommit: (root: Node | undefined) => void,
   ) {}
+
+  /** @internal Made by `IavlTree.importer`. */
+  static into(ndb: NodeDb, version: number, onCommit: (root: Node | undefined) => void): Importer {
+    return new Importer(ndb, version, onCommit);
+  }
 
   /** Number of nodes added so far. */
   get added(): number {

@@ -15,11 +15,15 @@ const HEADER = 12; // BE64 version ‖ BE32 CRC-32 of the changeset bytes
  * the changeset, with no way to detect a torn or misplaced entry.
  */
 export class ChangesetLog {
-  /** @internal Made by `MigrationManager` and `RootStore` (their `log`, `migrationLog`). */
-  constructor(
+  private constructor(
     /** @internal */
     readonly ns: Namespace,
   ) {}
+
+  /** @internal The log in `ns`; users get theirs from `MigrationManager.log` or `RootStore.migrationLog`. */
+  static in(ns: Namespace): ChangesetLog {
+    return new ChangesetLog(ns);
+  }
 
   /** Encodes one log entry value. */
   static encodeEntry(entry: VersionedChangeset): Uint8Array {

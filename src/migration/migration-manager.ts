@@ -107,7 +107,7 @@ export class MigrationManager {
   private readonly closed = new Subject<void>();
 
   constructor(private readonly options: MigrationManagerOptions) {
-    this.log = new ChangesetLog(new Namespace(options.db, options.logPrefix ?? new Uint8Array(0)));
+    this.log = ChangesetLog.in(new Namespace(options.db, options.logPrefix ?? new Uint8Array(0)));
   }
 
   /** The new SC, or `null` for an SS-only migration. */

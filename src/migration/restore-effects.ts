@@ -122,7 +122,7 @@ export function restoreSinks(options: {
   };
   const checkStore = (name: string): void => {
     ss.checkStore(name);
-    sc?.multi.tree(name);
+    sc?.tree(name);
   };
   return {
     ...(importSc ? { sc: importIntoSc } : {}),

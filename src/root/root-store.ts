@@ -183,6 +183,15 @@ export class RootStore {
       root.phaseNow = 'switched';
       root.latest = sc?.latestVersion ?? v1.latestVersion;
       await root.completeSsFromLog();
+      // Without an SC the commitments stay in store/v1, and the log gives the SS each of them; a
+      // version the log cannot give was committed to store/v1 by something else.
+      if (ss.latestVersion < root.latest) {
+        throw new StoreError(
+          'ERR_STATE',
+          `the store/v2 SS holds versions up to ${ss.latestVersion}, but ${sc ? 'the SC' : 'store/v1'} is at ${root.latest} and the changeset log cannot complete it (switched at version ${record.switchedAt}; was store/v1 committed to without the root store?); migrate again into an empty store/v2`,
+          { details: { switchedAt: record.switchedAt, height: record.height, ss: ss.latestVersion, latest: root.latest } },
+        );
+      }
       // The switch trims the migration log after its record is durable: a crash in between left
       // entries nothing else deletes. Without an SC the log goes on after the switch, where each
       // commit keeps its own entry (the SS is completed from it) and deletes the one before.
@@ -268,12 +277,12 @@ export class RootStore {
 
   /** The log of changesets that must reach the SS after the switch (in the commitment's database). */
   private get postSwitchLog(): ChangesetLog {
-    return this.sc ? new ChangesetLog(new Namespace(this.options.v2.db, POST_SWITCH_LOG_PREFIX)) : this.migrationLog;
+    return this.sc ? ChangesetLog.in(new Namespace(this.options.v2.db, POST_SWITCH_LOG_PREFIX)) : this.migrationLog;
   }
 
   /** The migration's changeset log, in store/v1's database. */
   get migrationLog(): ChangesetLog {
-    return new ChangesetLog(new Namespace(this.options.v1.db, MIGRATION_LOG_PREFIX));
+    return ChangesetLog.in(new Namespace(this.options.v1.db, MIGRATION_LOG_PREFIX));
   }
 
   /** After a crash between a post-switch commitment write and its SS write: give the SS what it missed. */
@@ -326,15 +335,19 @@ export class RootStore {
       const what = record === undefined ? 'no migration is recorded' : `the migration is ${record.status}`;
       throw new StoreError('ERR_STATE', `cannot abandon the migration: ${what}`, { details: { phase: this.phaseNow } });
     }
-    await this.migration?.stop();
-    this.migration = undefined;
-    this.record = { status: 'abandoned', height: record.height };
-    await this.meta.write([migrationRecordOp(this.meta, this.record)]);
+    // Durable first: if this write fails, nothing has changed and the migration goes on.
+    const abandoned: MigrationRecord = { status: 'abandoned', height: record.height };
+    await this.meta.write([migrationRecordOp(this.meta, abandoned)]);
+    this.record = abandoned;
     this.phaseNow = 'v1';
     this.idleLogFirst = undefined;
-    await this.migrationLog.trim(this.latest);
+    const run = this.migration;
+    this.migration = undefined;
+    await run?.stop();
     this.options.logger?.info('migration abandoned', { height: record.height, reason });
     this.emit({ type: 'migrationAbandoned', height: record.height, reason });
+    // Left behind if this fails: the next open deletes it (the record says abandoned).
+    await this.migrationLog.trim(this.latest);
   }
 
   /** Store upgrades are refused while migrating (Go: "cannot upgrade while migrating"). */

@@ -69,8 +69,12 @@ export class SsIterator implements BatchReader<SsEntry>, AsyncIterable<SsEntry> 
   private closing: Promise<void> | undefined;
   private reading: Promise<unknown> = Promise.resolve();
 
-  /** @internal Created by `StorageStore.iterator` / `reverseIterator`, which validate `init`. */
-  constructor(private readonly init: SsIteratorInit) {
+  /** @internal Made by `StorageStore.iterator` / `reverseIterator`, which validate `init`. */
+  static open(init: SsIteratorInit): SsIterator {
+    return new SsIterator(init);
+  }
+
+  private constructor(private readonly init: SsIteratorInit) {
     // A reverse iteration opens point lookups besides the main iterator; one explicit snapshot
     // makes them see the same database state as the main iterator (which snapshots implicitly).
     let snapshot: AbstractSnapshot | undefined;

@@ -98,8 +98,7 @@ export class RestoreWriter {
   private lastStoreKey: string | undefined;
   private lastKey: Uint8Array | undefined;
 
-  /** @internal Created by `StorageStore.beginRestore`. */
-  constructor(
+  private constructor(
     private readonly host: RestoreHost,
     /** The version every restored pair is written at. */
     readonly version: number,
@@ -113,6 +112,17 @@ export class RestoreWriter {
     readonly resumedLast?: { readonly storeKey: string; readonly key: Uint8Array },
   ) {
     this.writtenKeys = resumedKeys;
+  }
+
+  /** @internal Made by `StorageStore.beginRestore` and `resumeRestore`. */
+  static start(
+    host: RestoreHost,
+    version: number,
+    flushBytes?: number,
+    resumedKeys?: number,
+    resumedLast?: { readonly storeKey: string; readonly key: Uint8Array },
+  ): RestoreWriter {
+    return new RestoreWriter(host, version, flushBytes, resumedKeys, resumedLast);
   }
 
   /**

@@ -299,7 +299,7 @@ export class StorageStore {
       await this.namespace.write([this.namespace.put(META_RESTORING, encodeMetaVersion(version))]);
       this.restoring = version;
       this.exclusive = `a restore to version ${version}`;
-      return new RestoreWriter(this.restoreHost(), version, flushBytes);
+      return RestoreWriter.start(this.restoreHost(), version, flushBytes);
     });
   }
 
@@ -324,7 +324,7 @@ export class StorageStore {
       const checkpoint = await this.namespace.get(META_RESTORE_CHECKPOINT);
       const resumed = checkpoint === undefined ? { keys: 0 } : decodeRestoreCheckpoint(checkpoint);
       this.exclusive = `a restore to version ${version}`;
-      return new RestoreWriter(this.restoreHost(), version, options.flushBytes, resumed.keys, resumed.last);
+      return RestoreWriter.start(this.restoreHost(), version, options.flushBytes, resumed.keys, resumed.last);
     });
   }
 
@@ -470,7 +470,7 @@ export class StorageStore {
       );
     }
     const ns = this.namespace;
-    const iterator: SsIterator = new SsIterator({
+    const iterator: SsIterator = SsIterator.open({
       db: ns.db,
       storeStart: ns.key(storePrefix),
       // By the prefix-freeness of esc (ss-key.ts), every version of every key ≥ start sorts at or

@@ -3,6 +3,7 @@ import { type BatchReader, fromBatchReader } from '../core/batch-reader.js';
 import type { Changeset } from '../core/changeset.js';
 import { diskLocation, type LevelDb } from '../db/level-db.js';
 import type { WriteOp } from '../db/namespace.js';
+import type { IavlTree } from '../iavl/iavl-tree.js';
 import type { CommitInfo } from '../commitment/commit-info.js';
 import { MultiTree, type StoreProof } from '../commitment/multi-tree.js';
 import { SnapshotReader } from '../commitment/snapshot-reader.js';
@@ -47,6 +48,14 @@ export class LegacyStore {
       ...(options.cacheSize === undefined ? {} : { cacheSize: options.cacheSize }),
     });
     return new LegacyStore(multi, options.exportWorker ?? true);
+  }
+
+  /**
+   * The IAVL tree of one store, to read, prove or export any retained version of it on its own
+   * (`ERR_UNKNOWN_STORE` for another name). Commit through this store, never through the tree.
+   */
+  tree(storeKey: string): IavlTree {
+    return this.multi.tree(storeKey);
   }
 
   /** Latest committed height (0 when empty). */

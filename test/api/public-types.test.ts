@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ts from 'typescript';
 import { buildOnce, REPO } from '../cli/cli-support.js';
@@ -55,8 +56,34 @@ function unexportedTypes(): Map<string, string> {
   return found;
 }
 
+/**
+ * Exported classes whose source declares a constructor but whose declarations do not: a stripped
+ * `@internal` constructor leaves an implicit public `new X()` that type-checks and then fails.
+ */
+function implicitConstructors(): string[] {
+  const found: string[] = [];
+  const program = ts.createProgram([INDEX], { module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, noEmit: true });
+  const checker = program.getTypeChecker();
+  const moduleSymbol = checker.getSymbolAtLocation(program.getSourceFile(INDEX)!)!;
+  for (const exported of checker.getExportsOfModule(moduleSymbol)) {
+    const symbol = exported.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(exported) : exported;
+    for (const declaration of symbol.declarations ?? []) {
+      if (!ts.isClassDeclaration(declaration) || declaration.members.some(ts.isConstructorDeclaration)) continue;
+      const sourcePath = declaration.getSourceFile().fileName.replace(DIST, join(REPO, 'src')).replace(/\.d\.ts$/, '.ts');
+      const source = ts.createSourceFile(sourcePath, readFileSync(sourcePath, 'utf8'), ts.ScriptTarget.ES2022);
+      const original = source.statements.find((s): s is ts.ClassDeclaration => ts.isClassDeclaration(s) && s.name?.text === symbol.name);
+      if (original?.members.some(ts.isConstructorDeclaration)) found.push(symbol.name);
+    }
+  }
+  return found;
+}
+
 describe('the public declarations', () => {
   it('mention only types that the package root exports', () => {
     expect(Object.fromEntries(unexportedTypes())).toEqual({});
+  });
+
+  it('keep every constructor a class declares (a private one for classes made inside the library)', () => {
+    expect(implicitConstructors()).toEqual([]);
   });
 });

@@ -103,6 +103,8 @@ describe('rx-store-migration demo', () => {
     expect(result.code).toBe(2);
     expect(errorLines(result.stderr)).toEqual([expect.stringMatching(/^rx-store-migration: --timeline .*not-a-folder\/t\.svg: cannot write .*\(EEXIST/)]);
     expect(jsonLines(result.stdout).map((l) => l.type ?? l.status)).toEqual(['failed']);
+    const folder = await cli('demo', '--keys', '10', '--timeline', dir.path);
+    expect(errorLines(folder.stderr)).toEqual([`rx-store-migration: --timeline ${dir.path}: ${dir.path} is a folder, not a file`]);
   });
 });
 
@@ -461,6 +463,35 @@ describe('rx-store-migration migrate: resumed with other stores', () => {
     expect(again.code).toBe(0);
     expect(again.stderr).toContain("warning: --stores gov differs from the finished migration's stores bank; nothing was changed");
     expect(summaryOf(again)).toMatchObject({ status: 'already-migrated', stores: ['bank'] });
+  });
+});
+
+describe('rx-store-migration migrate: a wipe cut short', () => {
+  it('leaves a target marked abandoned, which the rerun wipes again instead of resuming from a checkpoint whose data is gone', async () => {
+    const app = path('big', 'application.db');
+    const v2 = path('big', 'v2-cut-wipe');
+    const run = startCli(['migrate', '--from', app, '--to', v2, '--batch-size', '64']);
+    await run.waitForLine((l) => l.type === 'progress' && Number(l.keys) >= 6_000);
+    run.child.kill('SIGINT');
+    expect((await run.done).code).toBe(130);
+    // What a wipe leaves when killed early: first the record, then part of the SS data, while the
+    // SS restore marker and checkpoint (sorted after the data) are still there.
+    const db = await openDb(v2);
+    try {
+      await db.put(utf8('root/migration'), utf8(JSON.stringify({ status: 'abandoned', height: 12 })));
+      const some = await db.keys({ gt: utf8('ss/d'), lt: utf8('ss/e'), limit: 100 }).all();
+      await db.batch(some.map((key) => ({ type: 'del' as const, key })));
+      expect(await db.get(utf8('ss/m/restore-checkpoint'))).toBeDefined();
+    } finally {
+      await db.close();
+    }
+    const rerun = await cli('migrate', '--from', app, '--to', v2, '--batch-size', '64');
+    expect(rerun.code).toBe(0);
+    expect(rerun.stderr).toContain('holds an abandoned migration at height 12: wiping it and starting over');
+    expect(summaryOf(rerun)).toMatchObject({ status: 'migrated', resumed: false, restarted: true, verified: true });
+    const verify = await cli('verify', '--v1', app, '--v2', v2, '--keys');
+    expect(verify.code).toBe(0);
+    expect(Object.values(summaryOf(verify).keys).map((k: any) => k.missing + k.extra + k.differing)).toEqual([0, 0, 0]);
   });
 });
 

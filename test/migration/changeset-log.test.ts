@@ -12,7 +12,7 @@ describe.each(BACKENDS)('ChangesetLog ($name)', ({ open }) => {
   it('stores entries under m/cs_<16 hex>, reads them back, reports first/latest and trims', async () => {
     const { db, cleanup } = await open();
     try {
-      const log = new ChangesetLog(new Namespace(db, utf8('log/')));
+      const log = ChangesetLog.in(new Namespace(db, utf8('log/')));
       expect(await log.latest()).toBe(0);
       for (let v = 5; v <= 12; v++) await log.append(entry(v));
       expect(await db.get(Buffer.concat([Buffer.from('log/'), changesetLogKey(10)]))).toBeDefined();

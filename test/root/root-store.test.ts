@@ -10,6 +10,7 @@ import { StorageStore } from '../../src/storage/storage-store.js';
 import { RootStore, type RootStoreEvent, type RootStoreOptions } from '../../src/root/root-store.js';
 import { prng, scenarioChangeset } from '../support/changesets.js';
 import { blockTime, tempDir } from '../support/db.js';
+import { FaultyLevel } from '../support/faulty-level.js';
 import { errorOf } from '../support/errors.js';
 
 const STORES = ['store1', 'store2', 'store3'];
@@ -446,6 +447,28 @@ describe('abandoning a migration (the changeset log stays bounded)', () => {
     }
   });
 
+  it('an abandonMigration whose record cannot be written changes nothing: the migration goes on and switches', async () => {
+    const e = await env();
+    const faulty = new FaultyLevel(e.v2db);
+    try {
+      await buildV1(e.v1db, 5, 3);
+      const root = await RootStore.open({ v1: { db: e.v1db, storeKeys: STORES }, v2: { db: faulty.db }, migrate: true });
+      await firstValueFrom(root.events$.pipe(filter((ev) => ev.type === 'restored')));
+      faulty.arm({ afterWrites: 1 });
+      await expect(root.abandonMigration()).rejects.toMatchObject({ code: 'ERR_IO' });
+      faulty.disarm();
+      expect(root.phase).toBe('migrating');
+      for (let v = 6; root.phase === 'migrating' && v <= 50; v++) {
+        await root.commit(scenarioChangeset(v, 2, STORES));
+        await blockTime(root);
+      }
+      expect(root.phase).toBe('switched');
+      await root.close();
+    } finally {
+      await e.close();
+    }
+  });
+
   it('refuses to abandon when nothing is recorded or the migration switched, and refuses a limit below 1', async () => {
     await withRootStore(3, 2, {}, async (root) => {
       await expect(root.abandonMigration()).rejects.toMatchObject({ code: 'ERR_STATE', message: 'cannot abandon the migration: no migration is recorded' });
@@ -526,6 +549,38 @@ describe('commits during a migration (behaviour 33)', () => {
       await root.close();
     } finally {
       spy.mockRestore();
+      await e.close();
+    }
+  });
+});
+
+describe.each([
+  ['with SC', true],
+  ['SS only', false],
+])('a switched store/v2 whose store/v1 was committed to without the root store (%s)', (_name, withSc) => {
+  it('is refused at open with ERR_STATE, instead of serving store/v2 without those blocks', async () => {
+    const e = await env();
+    try {
+      await buildV1(e.v1db, 5, 2);
+      const open = () => RootStore.open({ v1: { db: e.v1db, storeKeys: STORES }, v2: { db: e.v2db, sc: withSc }, migrate: true });
+      const root = await open();
+      await firstValueFrom(root.events$.pipe(filter((ev) => ev.type === 'restored')));
+      await root.commit(scenarioChangeset(6, 2, STORES));
+      await root.commit(scenarioChangeset(7, 2, STORES));
+      expect(root.phase).toBe('switched');
+      await root.close();
+      // A node run on store/v1 alone commits two blocks.
+      const alone = await LegacyStore.open(e.v1db, { storeKeys: STORES });
+      const from = alone.latestVersion + 1;
+      for (let v = from; v < from + 2; v++) await alone.commit(scenarioChangeset(v, 2, STORES).changeset);
+      const error = await errorOf(open());
+      expect(error.code).toBe('ERR_STATE');
+      expect(error.message).toBe(
+        withSc
+          ? 'store/v1 holds versions 6..7, committed after the switch to store/v2 at version 6 (migration height 5): store/v2 does not have them; migrate again into an empty store/v2'
+          : 'the store/v2 SS holds versions up to 7, but store/v1 is at 9 and the changeset log cannot complete it (switched at version 6; was store/v1 committed to without the root store?); migrate again into an empty store/v2',
+      );
+    } finally {
       await e.close();
     }
   });
