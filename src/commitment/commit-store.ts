@@ -6,6 +6,7 @@ import { utf8 } from '../core/bytes.js';
 import type { LevelDb } from '../db/level-db.js';
 import type { WriteOp } from '../db/namespace.js';
 import type { IavlTree } from '../iavl/iavl-tree.js';
+import type { ImmutableTree } from '../iavl/immutable-tree.js';
 import type { SnapshotItem } from '../proto/snapshot-item.js';
 import type { CommitInfo } from './commit-info.js';
 import { MultiTree, type StoreProof } from './multi-tree.js';
@@ -49,12 +50,18 @@ export class CommitStore {
     return new CommitStore(multi);
   }
 
-  /**
-   * The IAVL tree of one store, to read, prove or export any retained version of it on its own
-   * (`ERR_UNKNOWN_STORE` for another name). Write through this store, never through the tree.
-   */
+  /** @internal The live tree of one store: writing through it would desync the commit info. */
   tree(storeKey: string): IavlTree {
     return this.multi.tree(storeKey);
+  }
+
+  /**
+   * A read-only view of one store's tree at a retained `version`: its root hash, key count,
+   * values by key or index, and proofs. `ERR_UNKNOWN_STORE` for another name,
+   * `ERR_VERSION_NOT_FOUND` for a version it does not hold.
+   */
+  async treeAt(storeKey: string, version: number): Promise<ImmutableTree> {
+    return this.multi.tree(storeKey).getImmutable(version);
   }
 
   /** Deletes everything (used to wipe an interrupted restore before importing again). */

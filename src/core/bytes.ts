@@ -92,3 +92,12 @@ export function asBytes(bytes: Uint8Array): Uint8Array {
     ? bytes
     : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
+
+/** Hex characters of a byte string quoted in a message before it is shortened. */
+const MAX_HEX_IN_MESSAGE = 128;
+
+/** Hex for messages, shortened for huge byte strings (error details carry the full hex). */
+export function shortHex(bytes: Uint8Array): string {
+  const text = toHex(bytes);
+  return text.length <= MAX_HEX_IN_MESSAGE ? text : `${text.slice(0, MAX_HEX_IN_MESSAGE)}…(${bytes.length} bytes)`;
+}

@@ -1,5 +1,5 @@
 import { ByteWriter } from './byte-writer.js';
-import { asBytes, fromUtf8, toHex, utf8 } from './bytes.js';
+import { asBytes, fromUtf8, shortHex, toHex, utf8 } from './bytes.js';
 import { StoreError } from './errors.js';
 import { readUvarint } from './varint.js';
 import { checkVersion } from './version.js';
@@ -47,6 +47,54 @@ export interface VersionedChangeset {
 
 /** One write as a tuple: `[storeKey, key, value]`, `value === undefined` meaning delete. */
 export type ChangesetEntry = readonly [storeKey: string, key: Uint8Array, value: Uint8Array | undefined];
+
+/**
+ * Checks the shape of changeset `version` before anything is written: a `changes` array of
+ * groups with a `pairs` array each; every key a non-empty `Uint8Array` (`ERR_EMPTY_KEY` when
+ * empty); `remove` a boolean, a set with a `Uint8Array` value and a delete without one. Anything
+ * else is `ERR_INVALID_ARGUMENT` naming the group, store and pair. Store keys are the stores'
+ * to check.
+ */
+export function checkChangeset(version: number, changeset: Changeset): void {
+  if (changeset === null || typeof changeset !== 'object' || !Array.isArray(changeset.changes)) {
+    throw new StoreError('ERR_INVALID_ARGUMENT', `changeset ${version} must be an object with a changes array`, {
+      details: { version },
+    });
+  }
+  changeset.changes.forEach((group, g) => {
+    const storeKey = group?.storeKey;
+    const pairs: readonly KVPair[] = group?.pairs;
+    if (!Array.isArray(pairs as unknown)) {
+      throw new StoreError('ERR_INVALID_ARGUMENT', `changeset ${version} group ${g} (${storeKey}) has no pairs array`, {
+        details: { version, storeKey },
+      });
+    }
+    pairs.forEach((pair, p) => {
+      const where = `changeset ${version} store ${storeKey} pair ${p}`;
+      if (pair === null || typeof pair !== 'object') {
+        throw new StoreError('ERR_INVALID_ARGUMENT', `${where} is not a pair`, { details: { version, storeKey } });
+      }
+      if (!(pair.key instanceof Uint8Array)) {
+        throw new StoreError('ERR_INVALID_ARGUMENT', `${where}: key in store ${storeKey} must be a Uint8Array`, { details: { storeKey } });
+      }
+      if (pair.key.length === 0) {
+        throw new StoreError('ERR_EMPTY_KEY', `${where}: key in store ${storeKey} must not be empty`, { details: { storeKey } });
+      }
+      const details = { version, storeKey, key: toHex(pair.key) };
+      if (pair.remove === true) {
+        if (pair.value !== undefined) {
+          throw new StoreError('ERR_INVALID_ARGUMENT', `${where}: delete of key ${shortHex(pair.key)} must not carry a value`, { details });
+        }
+      } else if (pair.remove === false) {
+        if (!(pair.value instanceof Uint8Array)) {
+          throw new StoreError('ERR_INVALID_ARGUMENT', `${where}: set of key ${shortHex(pair.key)} has no value`, { details });
+        }
+      } else {
+        throw new StoreError('ERR_INVALID_ARGUMENT', `${where}: remove must be a boolean`, { details });
+      }
+    });
+  });
+}
 
 const FLAG_SET = 0;
 const FLAG_DELETE = 1;

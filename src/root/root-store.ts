@@ -1,7 +1,7 @@
 import { BehaviorSubject, type Observable, ReplaySubject, Subject, type Subscription } from 'rxjs';
 import { utf8 } from '../core/bytes.js';
 import { StoreError } from '../core/errors.js';
-import type { Changeset, VersionedChangeset } from '../core/changeset.js';
+import { checkChangeset, type Changeset, type VersionedChangeset } from '../core/changeset.js';
 import { checkVersion } from '../core/version.js';
 import type { LevelDb } from '../db/level-db.js';
 import { Namespace } from '../db/namespace.js';
@@ -185,12 +185,17 @@ export class RootStore {
       await root.completeSsFromLog();
       // Without an SC the commitments stay in store/v1, and the log gives the SS each of them; a
       // version the log cannot give was committed to store/v1 by something else.
-      if (ss.latestVersion < root.latest) {
-        throw new StoreError(
-          'ERR_STATE',
-          `the store/v2 SS holds versions up to ${ss.latestVersion}, but ${sc ? 'the SC' : 'store/v1'} is at ${root.latest} and the changeset log cannot complete it (switched at version ${record.switchedAt}; was store/v1 committed to without the root store?); migrate again into an empty store/v2`,
-          { details: { switchedAt: record.switchedAt, height: record.height, ss: ss.latestVersion, latest: root.latest } },
-        );
+      // The SS is written after its commitment, so it is never ahead of it: an SS ahead means
+      // the store was opened with another `v2.sc` than the migration's.
+      if (ss.latestVersion !== root.latest) {
+        const commitment = sc ? 'the SC' : 'store/v1';
+        const why =
+          ss.latestVersion < root.latest
+            ? ` and the changeset log cannot complete it (switched at version ${record.switchedAt}; was store/v1 committed to without the root store?); migrate again into an empty store/v2`
+            : `, which it is never ahead of: was store/v2 opened with v2.sc ${sc ? 'true' : 'false'} although it migrated ${sc ? 'without' : 'with'} an SC?`;
+        throw new StoreError('ERR_STATE', `the store/v2 SS holds versions up to ${ss.latestVersion}, but ${commitment} is at ${root.latest}${why}`, {
+          details: { switchedAt: record.switchedAt, height: record.height, ss: ss.latestVersion, latest: root.latest },
+        });
       }
       // The switch trims the migration log after its record is durable: a crash in between left
       // entries nothing else deletes. Without an SC the log goes on after the switch, where each
@@ -245,9 +250,21 @@ export class RootStore {
   /**
    * Loads `version` (the latest; store/v1 cannot be rolled back here) and, with `migrate`
    * configured, starts the migration at it in the background — exactly once: a second load while
-   * migrating or after the switch starts nothing.
+   * migrating or after the switch starts nothing. Serialized with commits.
    */
-  async loadVersion(version: number = this.latest): Promise<void> {
+  loadVersion(version?: number): Promise<void> {
+    this.assertOpen();
+    return this.serialized(() => this.loadNow(version ?? this.latest));
+  }
+
+  /** Runs `work` after every commit and state change queued before it, and before any queued after. */
+  private serialized<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.tail.then(work);
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  private async loadNow(version: number): Promise<void> {
     this.assertOpen();
     checkVersion(version, 'version');
     if (version !== this.latest) {
@@ -258,9 +275,11 @@ export class RootStore {
     if (!this.options.migrate || this.phaseNow !== 'v1') return;
     if (version === 0) throw new StoreError('ERR_STATE', 'cannot migrate an empty store/v1: commit a version first');
     if (this.record?.status === 'abandoned') {
-      // The targets hold what the abandoned migration wrote; a fresh one needs them empty.
+      // The targets hold what the abandoned migration wrote; a fresh one needs them empty, and a
+      // log that abandoning could not delete goes too.
       await this.sc?.clear();
       await this.ss.clear();
+      await this.migrationLog.trim(this.latest);
     }
     this.record = { status: 'migrating', height: version };
     await this.meta.write([migrationRecordOp(this.meta, this.record)]);
@@ -304,14 +323,17 @@ export class RootStore {
    * Restarts a failed migration (for example after a disk error): it resumes from what store/v2
    * durably holds. `ERR_STATE` unless the migration failed.
    */
-  async retryMigration(): Promise<void> {
+  retryMigration(): Promise<void> {
     this.assertOpen();
-    if (this.phaseNow !== 'failed' || this.record?.status !== 'migrating') {
-      throw new StoreError('ERR_STATE', `cannot retry: the migration has not failed (phase ${this.phaseNow})`);
-    }
-    await this.tail;
-    await this.migration?.stop();
-    this.startMigration(this.record.height, true);
+    // Checked when its turn comes: a queued abandon may have given the migration up meanwhile.
+    return this.serialized(async () => {
+      const record = this.record;
+      if (this.phaseNow !== 'failed' || record?.status !== 'migrating') {
+        throw new StoreError('ERR_STATE', `cannot retry: the migration has not failed (phase ${this.phaseNow}, record ${record?.status ?? 'none'})`);
+      }
+      await this.migration?.stop();
+      this.startMigration(record.height, true);
+    });
   }
 
   /**
@@ -324,9 +346,7 @@ export class RootStore {
    */
   abandonMigration(): Promise<void> {
     this.assertOpen();
-    const run = this.tail.then(() => this.abandonNow('requested'));
-    this.tail = run.catch(() => undefined);
-    return run;
+    return this.serialized(() => this.abandonNow('requested'));
   }
 
   private async abandonNow(reason: 'requested' | 'logLimit'): Promise<void> {
@@ -346,8 +366,10 @@ export class RootStore {
     await run?.stop();
     this.options.logger?.info('migration abandoned', { height: record.height, reason });
     this.emit({ type: 'migrationAbandoned', height: record.height, reason });
-    // Left behind if this fails: the next open deletes it (the record says abandoned).
-    await this.migrationLog.trim(this.latest);
+    // The abandon is done; a log this fails to delete goes at the next open or migration start.
+    await this.migrationLog.trim(this.latest).catch((error: unknown) => {
+      this.options.logger?.error('could not delete the abandoned migration log; it is deleted later', { error: String(error) });
+    });
   }
 
   /** Store upgrades are refused while migrating (Go: "cannot upgrade while migrating"). */
@@ -405,6 +427,8 @@ export class RootStore {
         details: { expected: version, received: input.version },
       });
     }
+    // One check for every target: the trees would take a pair the SS refuses after the commitment.
+    checkChangeset(version, changeset);
     if (this.phaseNow === 'migrating' && this.migration!.caughtUpTo(this.latest)) await this.switchOver(version);
     if (this.phaseNow === 'switched') {
       const hash = await this.commitV2(version, changeset);
@@ -513,19 +537,19 @@ export class RootStore {
     this.emit({ type: 'switched', version, height: run.height });
   }
 
-  /** Called by the migration run when it failed: keep serving from store/v1. */
+  /** @internal Called by the migration run when it failed: keep serving from store/v1. */
   failed(error: unknown): void {
     if (this.phaseNow !== 'migrating') return;
     this.phaseNow = 'failed';
     this.emit({ type: 'migrationFailed', error });
   }
 
-  /** Forwards a migration event to `events$`. */
+  /** @internal Forwards a migration event to `events$`. */
   forwardEvent(event: MigrationEvent): void {
     this.emit(event);
   }
 
-  /** The pieces a migration run needs. */
+  /** @internal The pieces a migration run needs. */
   get migrationParts(): { v1: LegacyStore; sc: CommitStore | null; ss: StorageStore; options: RootStoreOptions; busy$: Observable<boolean> } {
     return { v1: this.v1!, sc: this.sc, ss: this.ss, options: this.options, busy$: this.committing.asObservable() };
   }

@@ -1,7 +1,7 @@
 import type { Observable } from 'rxjs';
 import type { BatchReader } from '../core/batch-reader.js';
-import { asBytes, compareBytes, concatBytes, toHex, utf8 } from '../core/bytes.js';
-import type { Changeset, KVPair } from '../core/changeset.js';
+import { asBytes, compareBytes, concatBytes, shortHex, toHex, utf8 } from '../core/bytes.js';
+import { checkChangeset, type Changeset } from '../core/changeset.js';
 import { StoreError, wrapIoError } from '../core/errors.js';
 import { checkVersion } from '../core/version.js';
 import type { LevelDb } from '../db/level-db.js';
@@ -60,7 +60,6 @@ export interface PruneOptions {
 
 const DEFAULT_PRUNE_BATCH = 10_000;
 const MAX_CACHED_STORE_PREFIXES = 1024;
-const MAX_HEX_IN_MESSAGE = 128;
 const CLEARING = 'a clear of the state storage';
 
 /**
@@ -198,7 +197,7 @@ export class StorageStore {
         .iterator({ gte: ns.key(concatBytes(ofKey, encodeKeyVersion(readVersion))), lt: ns.key(afterKey(ofKey)), limit: 1 })
         .all()) as [Uint8Array, Uint8Array][];
     } catch (error) {
-      throw wrapIoError(error, `state storage read of store ${storeKey} key ${hex(key)} at version ${version} failed`);
+      throw wrapIoError(error, `state storage read of store ${storeKey} key ${shortHex(key)} at version ${version} failed`);
     }
     const first = found[0];
     if (first === undefined) return undefined;
@@ -465,7 +464,7 @@ export class StorageStore {
     if (start !== undefined && end !== undefined && compareBytes(start, end) > 0) {
       throw new StoreError(
         'ERR_INVALID_ARGUMENT',
-        `iterator start ${hex(start)} is after end ${hex(end)} in store ${storeKey}`,
+        `iterator start ${shortHex(start)} is after end ${shortHex(end)} in store ${storeKey}`,
         { details: { storeKey, start: toHex(start), end: toHex(end) } },
       );
     }
@@ -518,44 +517,14 @@ export class StorageStore {
 
   /** Validates every pair and builds the batch; throws before anything is written. */
   private changesetOps(version: number, changeset: Changeset): WriteOp[] {
-    if (changeset === null || typeof changeset !== 'object' || !Array.isArray(changeset.changes)) {
-      throw new StoreError('ERR_INVALID_ARGUMENT', `changeset ${version} must be an object with a changes array`, {
-        details: { version },
-      });
-    }
+    checkChangeset(version, changeset);
     const ops: WriteOp[] = [];
-    changeset.changes.forEach((group, g) => {
-      const storePrefix = this.storePrefix(group?.storeKey);
-      const storeKey = group.storeKey;
-      const pairs: readonly KVPair[] = group.pairs;
-      if (!Array.isArray(pairs as unknown)) {
-        throw new StoreError('ERR_INVALID_ARGUMENT', `changeset ${version} group ${g} (${storeKey}) has no pairs array`, {
-          details: { version, storeKey },
-        });
-      }
-      pairs.forEach((pair, p) => {
-        const where = `changeset ${version} store ${storeKey} pair ${p}`;
-        if (pair === null || typeof pair !== 'object') {
-          throw new StoreError('ERR_INVALID_ARGUMENT', `${where} is not a pair`, { details: { version, storeKey } });
-        }
-        checkKey(pair.key, `${where}: key`, storeKey);
-        const details = { version, storeKey, key: toHex(pair.key) };
-        if (pair.remove === true) {
-          if (pair.value !== undefined) {
-            throw new StoreError('ERR_INVALID_ARGUMENT', `${where}: delete of key ${hex(pair.key)} must not carry a value`, {
-              details,
-            });
-          }
-        } else if (pair.remove === false) {
-          if (!(pair.value instanceof Uint8Array)) {
-            throw new StoreError('ERR_INVALID_ARGUMENT', `${where}: set of key ${hex(pair.key)} has no value`, { details });
-          }
-        } else {
-          throw new StoreError('ERR_INVALID_ARGUMENT', `${where}: remove must be a boolean`, { details });
-        }
+    for (const group of changeset.changes) {
+      const storePrefix = this.storePrefix(group.storeKey);
+      for (const pair of group.pairs) {
         ops.push(this.namespace.putPrefixed(dataKey(storePrefix, pair.key, version, this.namespace.prefix), encodeValue(pair.remove ? undefined : pair.value)));
-      });
-    });
+      }
+    }
     return ops;
   }
 
@@ -625,8 +594,4 @@ function checkKey(key: unknown, what: string, storeKey: string): asserts key is 
   }
 }
 
-/** Hex for messages, shortened for huge keys (details carry the full hex). */
-function hex(bytes: Uint8Array): string {
-  const text = toHex(bytes);
-  return text.length <= MAX_HEX_IN_MESSAGE ? text : `${text.slice(0, MAX_HEX_IN_MESSAGE)}…(${bytes.length} bytes)`;
-}
+

@@ -4,6 +4,7 @@ import type { Changeset } from '../core/changeset.js';
 import { diskLocation, type LevelDb } from '../db/level-db.js';
 import type { WriteOp } from '../db/namespace.js';
 import type { IavlTree } from '../iavl/iavl-tree.js';
+import type { ImmutableTree } from '../iavl/immutable-tree.js';
 import type { CommitInfo } from '../commitment/commit-info.js';
 import { MultiTree, type StoreProof } from '../commitment/multi-tree.js';
 import { SnapshotReader } from '../commitment/snapshot-reader.js';
@@ -50,12 +51,18 @@ export class LegacyStore {
     return new LegacyStore(multi, options.exportWorker ?? true);
   }
 
-  /**
-   * The IAVL tree of one store, to read, prove or export any retained version of it on its own
-   * (`ERR_UNKNOWN_STORE` for another name). Commit through this store, never through the tree.
-   */
+  /** @internal The live tree of one store: writing through it would desync the commit info. */
   tree(storeKey: string): IavlTree {
     return this.multi.tree(storeKey);
+  }
+
+  /**
+   * A read-only view of one store's tree at a retained `version`: its root hash, key count,
+   * values by key or index, and proofs. `ERR_UNKNOWN_STORE` for another name,
+   * `ERR_VERSION_NOT_FOUND` for a version it does not hold.
+   */
+  async treeAt(storeKey: string, version: number): Promise<ImmutableTree> {
+    return this.multi.tree(storeKey).getImmutable(version);
   }
 
   /** Latest committed height (0 when empty). */

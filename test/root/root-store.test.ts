@@ -469,6 +469,65 @@ describe('abandoning a migration (the changeset log stays bounded)', () => {
     }
   });
 
+  it('an abandon whose log deletion fails is still done; the log goes at the next open', async () => {
+    const e = await env();
+    try {
+      await failedMigration(e).then(({ root }) => commitRange(root, 7, 9).then(() => root.close()));
+      const v1 = new FaultyLevel(e.v1db);
+      const root = await RootStore.open({ v1: { db: v1.db, storeKeys: STORES }, v2: { db: e.v2db } });
+      expect(await root.migrationLog.latest()).toBe(9);
+      v1.arm({ afterWrites: 1 });
+      await root.abandonMigration();
+      expect(v1.injected).toBe(1);
+      v1.disarm();
+      expect(root.phase).toBe('v1');
+      expect(await root.migrationLog.first()).toBe(7);
+      await root.close();
+      const again = await RootStore.open({ v1: { db: e.v1db, storeKeys: STORES }, v2: { db: e.v2db } });
+      expect(await again.migrationLog.first()).toBe(0);
+      await again.close();
+    } finally {
+      await e.close();
+    }
+  });
+
+  it('abandon and retry issued together: the later one sees what the earlier did (no migration both abandoned and running)', async () => {
+    const e = await env();
+    try {
+      const { root } = await failedMigration(e);
+      const [abandoned, retried] = await Promise.allSettled([root.abandonMigration(), root.retryMigration()]);
+      expect(abandoned.status).toBe('fulfilled');
+      expect(retried).toMatchObject({ status: 'rejected', reason: { code: 'ERR_STATE', message: 'cannot retry: the migration has not failed (phase v1, record abandoned)' } });
+      expect(root.phase).toBe('v1');
+      await commitRange(root, 7, 8);
+      expect(await root.migrationLog.first()).toBe(0);
+      await root.close();
+    } finally {
+      await e.close();
+    }
+  });
+
+  it('a commit issued together with loadVersion after an abandon is not lost to the new migration', async () => {
+    const e = await env();
+    try {
+      const { root } = await failedMigration(e);
+      await root.abandonMigration();
+      // Issued back to back: the commit first, then the load (which wipes the targets and starts).
+      await Promise.all([root.commit(scenarioChangeset(7, 2, STORES)), root.loadVersion()]);
+      expect(root.migrationHeight).toBe(7);
+      await firstValueFrom(root.events$.pipe(filter((ev) => ev.type === 'restored')));
+      for (let v = 8; root.phase === 'migrating' && v <= 40; v++) {
+        await root.commit(scenarioChangeset(v, 2, STORES));
+        await blockTime(root);
+      }
+      expect(root.phase).toBe('switched');
+      expect((await root.query('store1', utf8('key-7-0'))).value).toEqual(utf8('value-7-0'));
+      await root.close();
+    } finally {
+      await e.close();
+    }
+  });
+
   it('refuses to abandon when nothing is recorded or the migration switched, and refuses a limit below 1', async () => {
     await withRootStore(3, 2, {}, async (root) => {
       await expect(root.abandonMigration()).rejects.toMatchObject({ code: 'ERR_STATE', message: 'cannot abandon the migration: no migration is recorded' });
@@ -549,6 +608,54 @@ describe('commits during a migration (behaviour 33)', () => {
       await root.close();
     } finally {
       spy.mockRestore();
+      await e.close();
+    }
+  });
+});
+
+describe('a malformed changeset (a pair without remove, from a JavaScript caller)', () => {
+  it('is refused before anything is written, before and after the switch (the trees took it, the SS did not)', async () => {
+    const e = await env();
+    try {
+      await buildV1(e.v1db, 4, 2);
+      const root = await RootStore.open({ v1: { db: e.v1db, storeKeys: STORES }, v2: { db: e.v2db }, migrate: true });
+      const events: RootStoreEvent[] = [];
+      root.events$.subscribe((ev) => events.push(ev));
+      await firstValueFrom(root.events$.pipe(filter((ev) => ev.type === 'restored')));
+      const loose = { changes: [{ storeKey: 'store1', pairs: [{ key: utf8('k'), value: utf8('v') }] }] } as unknown as Changeset;
+      for (const phase of ['migrating', 'switched']) {
+        expect(root.phase).toBe(phase);
+        const latest = root.latestVersion;
+        const error = await errorOf(root.commit(loose));
+        expect(error.code).toBe('ERR_INVALID_ARGUMENT');
+        expect(error.message).toBe(`changeset ${latest + 1} store store1 pair 0: remove must be a boolean`);
+        expect(root.latestVersion).toBe(latest);
+        await root.commit(scenarioChangeset(latest + 1, 2, STORES));
+      }
+      expect(events.filter((ev) => ev.type === 'ssBehind')).toEqual([]);
+      await root.close();
+    } finally {
+      await e.close();
+    }
+  });
+});
+
+describe('a switched store/v2 opened with another v2.sc setting than its migration', () => {
+  it('is refused at open: the SS is ahead of the commitment the root store would use', async () => {
+    const e = await env();
+    try {
+      await buildV1(e.v1db, 4, 2);
+      const root = await RootStore.open({ v1: { db: e.v1db, storeKeys: STORES }, v2: { db: e.v2db }, migrate: true });
+      await firstValueFrom(root.events$.pipe(filter((ev) => ev.type === 'restored')));
+      for (let v = 5; v <= 7; v++) await root.commit(scenarioChangeset(v, 2, STORES));
+      expect(root.phase).toBe('switched');
+      await root.close();
+      const error = await errorOf(RootStore.open({ v1: { db: e.v1db, storeKeys: STORES }, v2: { db: e.v2db, sc: false } }));
+      expect(error.code).toBe('ERR_STATE');
+      expect(error.message).toBe(
+        'the store/v2 SS holds versions up to 7, but store/v1 is at 4, which it is never ahead of: was store/v2 opened with v2.sc false although it migrated with an SC?',
+      );
+    } finally {
       await e.close();
     }
   });

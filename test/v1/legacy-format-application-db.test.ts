@@ -60,6 +60,11 @@ describe('store/v1 over legacy-format trees written by Go IAVL 0.13', () => {
       expect(result.storesDone).toBe(2);
       expect(toHex(await sc.appHash(6))).toBe(toHex(await v1.appHash(6)));
       for (const name of ['bank', 'staking']) expect(toHex(await sc.storeRoot(name, 6))).toBe(toHex(await v1.storeRoot(name, 6)));
+      // Read-only views of one store's tree, on both sides.
+      const [v1Bank, scBank] = await Promise.all([v1.treeAt('bank', 6), sc.treeAt('bank', 6)]);
+      expect([toHex(v1Bank.hash), v1Bank.size, await v1Bank.get(utf8('add1'))]).toEqual([toHex(scBank.hash), scBank.size, await scBank.get(utf8('add1'))]);
+      expect(v1Bank.size).toBe(9);
+      await expect(v1.treeAt('gov', 6)).rejects.toMatchObject({ code: 'ERR_UNKNOWN_STORE' });
       // The migrated SC is writable (v1 format) where the legacy trees were not.
       await sc.writeChangeset({ changes: [{ storeKey: 'bank', pairs: [{ key: utf8('new'), value: utf8('1'), remove: false }] }] });
       expect((await sc.commit(7)).version).toBe(7);
