@@ -321,7 +321,8 @@ export class RootStore {
 
   /**
    * Restarts a failed migration (for example after a disk error): it resumes from what store/v2
-   * durably holds. `ERR_STATE` unless the migration failed.
+   * durably holds. `ERR_STATE` unless the migration failed when its turn comes (it is serialized
+   * with commits, `loadVersion` and `abandonMigration`).
    */
   retryMigration(): Promise<void> {
     this.assertOpen();
