@@ -5,6 +5,7 @@ import type { Changeset } from '../core/changeset.js';
 import { utf8 } from '../core/bytes.js';
 import type { LevelDb } from '../db/level-db.js';
 import type { WriteOp } from '../db/namespace.js';
+import { checkVersion } from '../core/version.js';
 import type { IavlTree } from '../iavl/iavl-tree.js';
 import type { ImmutableTree } from '../iavl/immutable-tree.js';
 import type { SnapshotItem } from '../proto/snapshot-item.js';
@@ -58,10 +59,10 @@ export class CommitStore {
   /**
    * A read-only view of one store's tree at a retained `version`: its root hash, key count,
    * values by key or index, and proofs. `ERR_UNKNOWN_STORE` for another name,
-   * `ERR_VERSION_NOT_FOUND` for a version it does not hold.
+   * `ERR_VERSION_RANGE` below 1, `ERR_VERSION_NOT_FOUND` for a version it does not hold.
    */
   async treeAt(storeKey: string, version: number): Promise<ImmutableTree> {
-    return this.multi.tree(storeKey).getImmutable(version);
+    return this.multi.tree(storeKey).getImmutable(checkVersion(version, 'version', 1));
   }
 
   /** Deletes everything (used to wipe an interrupted restore before importing again). */

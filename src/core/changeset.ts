@@ -61,15 +61,21 @@ export function checkChangeset(version: number, changeset: Changeset): void {
       details: { version },
     });
   }
-  changeset.changes.forEach((group, g) => {
+  // Indexed loops: a sparse array's holes are checked too, not skipped.
+  for (let g = 0; g < changeset.changes.length; g++) {
+    const group = changeset.changes[g];
     const storeKey = group?.storeKey;
-    const pairs: readonly KVPair[] = group?.pairs;
+    if (typeof storeKey !== 'string') {
+      throw new StoreError('ERR_INVALID_ARGUMENT', `changeset ${version} group ${g}: storeKey must be a string`, { details: { version } });
+    }
+    const pairs: readonly KVPair[] = group!.pairs;
     if (!Array.isArray(pairs as unknown)) {
       throw new StoreError('ERR_INVALID_ARGUMENT', `changeset ${version} group ${g} (${storeKey}) has no pairs array`, {
         details: { version, storeKey },
       });
     }
-    pairs.forEach((pair, p) => {
+    for (let p = 0; p < pairs.length; p++) {
+      const pair = pairs[p];
       const where = `changeset ${version} store ${storeKey} pair ${p}`;
       if (pair === null || typeof pair !== 'object') {
         throw new StoreError('ERR_INVALID_ARGUMENT', `${where} is not a pair`, { details: { version, storeKey } });
@@ -92,8 +98,8 @@ export function checkChangeset(version: number, changeset: Changeset): void {
       } else {
         throw new StoreError('ERR_INVALID_ARGUMENT', `${where}: remove must be a boolean`, { details });
       }
-    });
-  });
+    }
+  }
 }
 
 const FLAG_SET = 0;

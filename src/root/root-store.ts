@@ -171,6 +171,13 @@ export class RootStore {
     const root = new RootStore(options, v1, sc, ss, meta);
     root.record = record;
     if (record?.status === 'switched') {
+      if (sc && sc.latestVersion === 0) {
+        throw new StoreError(
+          'ERR_STATE',
+          `store/v2 switched at version ${record.switchedAt} without an SC (its SC is empty): open it with v2.sc false, as it was migrated`,
+          { details: { switchedAt: record.switchedAt, height: record.height } },
+        );
+      }
       // With an SC, store/v1 stopped at the switch: a later version in it was committed by
       // something else (a node run on store/v1 alone), and store/v2 does not have it.
       if (sc && v1.latestVersion >= record.switchedAt) {
@@ -192,7 +199,7 @@ export class RootStore {
         const why =
           ss.latestVersion < root.latest
             ? ` and the changeset log cannot complete it (switched at version ${record.switchedAt}; was store/v1 committed to without the root store?); migrate again into an empty store/v2`
-            : `, which it is never ahead of: was store/v2 opened with v2.sc ${sc ? 'true' : 'false'} although it migrated ${sc ? 'without' : 'with'} an SC?`;
+            : `, which it is never ahead of: was store/v2 opened with v2.sc false although it migrated with an SC?`;
         throw new StoreError('ERR_STATE', `the store/v2 SS holds versions up to ${ss.latestVersion}, but ${commitment} is at ${root.latest}${why}`, {
           details: { switchedAt: record.switchedAt, height: record.height, ss: ss.latestVersion, latest: root.latest },
         });
@@ -252,14 +259,20 @@ export class RootStore {
    * configured, starts the migration at it in the background — exactly once: a second load while
    * migrating or after the switch starts nothing. Serialized with commits.
    */
-  loadVersion(version?: number): Promise<void> {
+  async loadVersion(version?: number): Promise<void> {
     this.assertOpen();
     return this.serialized(() => this.loadNow(version ?? this.latest));
   }
 
-  /** Runs `work` after every commit and state change queued before it, and before any queued after. */
+  /**
+   * Runs `work` after every commit and state change queued before it, and before any queued
+   * after; a store closed meanwhile is `ERR_CLOSED` when its turn comes.
+   */
   private serialized<T>(work: () => Promise<T>): Promise<T> {
-    const run = this.tail.then(work);
+    const run = this.tail.then(() => {
+      this.assertOpen();
+      return work();
+    });
     this.tail = run.catch(() => undefined);
     return run;
   }
@@ -281,8 +294,10 @@ export class RootStore {
       await this.ss.clear();
       await this.migrationLog.trim(this.latest);
     }
-    this.record = { status: 'migrating', height: version };
-    await this.meta.write([migrationRecordOp(this.meta, this.record)]);
+    // Durable first: if this write fails, nothing has changed.
+    const record: MigrationRecord = { status: 'migrating', height: version };
+    await this.meta.write([migrationRecordOp(this.meta, record)]);
+    this.record = record;
     this.startMigration(version, false);
   }
 
@@ -324,7 +339,7 @@ export class RootStore {
    * durably holds. `ERR_STATE` unless the migration failed when its turn comes (it is serialized
    * with commits, `loadVersion` and `abandonMigration`).
    */
-  retryMigration(): Promise<void> {
+  async retryMigration(): Promise<void> {
     this.assertOpen();
     // Checked when its turn comes: a queued abandon may have given the migration up meanwhile.
     return this.serialized(async () => {
@@ -345,7 +360,7 @@ export class RootStore {
    * open with it), which wipes them first and begins at the latest version. `ERR_STATE` when
    * there is no migration to give up (none recorded, or it switched). Serialized with commits.
    */
-  abandonMigration(): Promise<void> {
+  async abandonMigration(): Promise<void> {
     this.assertOpen();
     return this.serialized(() => this.abandonNow('requested'));
   }

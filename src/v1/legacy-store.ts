@@ -3,6 +3,7 @@ import { type BatchReader, fromBatchReader } from '../core/batch-reader.js';
 import type { Changeset } from '../core/changeset.js';
 import { diskLocation, type LevelDb } from '../db/level-db.js';
 import type { WriteOp } from '../db/namespace.js';
+import { checkVersion } from '../core/version.js';
 import type { IavlTree } from '../iavl/iavl-tree.js';
 import type { ImmutableTree } from '../iavl/immutable-tree.js';
 import type { CommitInfo } from '../commitment/commit-info.js';
@@ -59,10 +60,10 @@ export class LegacyStore {
   /**
    * A read-only view of one store's tree at a retained `version`: its root hash, key count,
    * values by key or index, and proofs. `ERR_UNKNOWN_STORE` for another name,
-   * `ERR_VERSION_NOT_FOUND` for a version it does not hold.
+   * `ERR_VERSION_RANGE` below 1, `ERR_VERSION_NOT_FOUND` for a version it does not hold.
    */
   async treeAt(storeKey: string, version: number): Promise<ImmutableTree> {
-    return this.multi.tree(storeKey).getImmutable(version);
+    return this.multi.tree(storeKey).getImmutable(checkVersion(version, 'version', 1));
   }
 
   /** Latest committed height (0 when empty). */

@@ -507,6 +507,30 @@ describe('abandoning a migration (the changeset log stays bounded)', () => {
     }
   });
 
+  it('a loadVersion whose record cannot be written changes nothing; closed, the calls reject', async () => {
+    const e = await env();
+    const faulty = new FaultyLevel(e.v2db);
+    try {
+      await buildV1(e.v1db, 4, 2);
+      const root = await RootStore.open({ v1: { db: e.v1db, storeKeys: STORES }, v2: { db: faulty.db } });
+      (root as unknown as { options: { migrate: boolean } }).options.migrate = true;
+      faulty.arm({ afterWrites: 1 });
+      await expect(root.loadVersion()).rejects.toMatchObject({ code: 'ERR_IO' });
+      faulty.disarm();
+      expect(root.phase).toBe('v1');
+      await root.commit(scenarioChangeset(5, 2, STORES));
+      expect(await root.migrationLog.latest()).toBe(0);
+      await root.loadVersion();
+      expect(root.migrationHeight).toBe(5);
+      await root.close();
+      for (const call of [() => root.loadVersion(), () => root.retryMigration(), () => root.abandonMigration()]) {
+        await expect(call()).rejects.toMatchObject({ code: 'ERR_CLOSED' });
+      }
+    } finally {
+      await e.close();
+    }
+  });
+
   it('a commit issued together with loadVersion after an abandon is not lost to the new migration', async () => {
     const e = await env();
     try {
@@ -641,6 +665,25 @@ describe('a malformed changeset (a pair without remove, from a JavaScript caller
 });
 
 describe('a switched store/v2 opened with another v2.sc setting than its migration', () => {
+  it('migrated without an SC, opened with one: refused, saying so', async () => {
+    const e = await env();
+    try {
+      await buildV1(e.v1db, 4, 2);
+      const root = await RootStore.open({ v1: { db: e.v1db, storeKeys: STORES }, v2: { db: e.v2db, sc: false }, migrate: true });
+      await firstValueFrom(root.events$.pipe(filter((ev) => ev.type === 'restored')));
+      for (let v = 5; v <= 6; v++) await root.commit(scenarioChangeset(v, 2, STORES));
+      expect(root.phase).toBe('switched');
+      await root.close();
+      const error = await errorOf(RootStore.open({ v1: { db: e.v1db, storeKeys: STORES }, v2: { db: e.v2db } }));
+      expect(error).toMatchObject({
+        code: 'ERR_STATE',
+        message: 'store/v2 switched at version 5 without an SC (its SC is empty): open it with v2.sc false, as it was migrated',
+      });
+    } finally {
+      await e.close();
+    }
+  });
+
   it('is refused at open: the SS is ahead of the commitment the root store would use', async () => {
     const e = await env();
     try {

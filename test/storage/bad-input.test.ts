@@ -1,5 +1,5 @@
 import { fromHex } from '../../src/core/bytes.js';
-import type { Changeset } from '../../src/core/changeset.js';
+import type { Changeset, StoreChanges } from '../../src/core/changeset.js';
 import type { LevelDb } from '../../src/db/level-db.js';
 import { StorageStore } from '../../src/storage/storage-store.js';
 import { BACKENDS } from '../support/db.js';
@@ -99,11 +99,16 @@ describe.each(BACKENDS)('StorageStore bad input on $name: typed errors with stab
       { changes: [{ storeKey: 'bank', pairs: [{ key: b('k'), value: b('v'), remove: 'no' as unknown as boolean }] }] },
       { changes: [{ storeKey: 'bank', pairs: [{ key: 'k' as unknown as Uint8Array, value: b('v'), remove: false }] }] },
       { changes: undefined as unknown as [] },
+      // A null group, and a hole in a sparse array, are named, not skipped.
+      { changes: [null as unknown as StoreChanges] },
+      { changes: [, { storeKey: 'bank', pairs: [] }] as unknown as StoreChanges[] },
     ];
     for (const changeset of bad) {
       const error = await errorOf(ss.applyChangeset(4, changeset));
       expect(error.code).toBe('ERR_INVALID_ARGUMENT');
     }
+    expect((await errorOf(ss.applyChangeset(4, bad[5]!))).message).toBe('changeset 4 group 0: storeKey must be a string');
+    expect((await errorOf(ss.applyChangeset(4, bad[6]!))).message).toBe('changeset 4 group 0: storeKey must be a string');
     const noValue = await errorOf(ss.applyChangeset(4, bad[0]!));
     expect(noValue.message).toMatch(/set of key 6b has no value/);
     expect(noValue.details).toMatchObject({ version: 4, storeKey: 'bank', key: '6b' });

@@ -65,6 +65,8 @@ describe('store/v1 over legacy-format trees written by Go IAVL 0.13', () => {
       expect([toHex(v1Bank.hash), v1Bank.size, await v1Bank.get(utf8('add1'))]).toEqual([toHex(scBank.hash), scBank.size, await scBank.get(utf8('add1'))]);
       expect(v1Bank.size).toBe(9);
       await expect(v1.treeAt('gov', 6)).rejects.toMatchObject({ code: 'ERR_UNKNOWN_STORE' });
+      await expect(sc.treeAt('bank', 0)).rejects.toMatchObject({ code: 'ERR_VERSION_RANGE' });
+      await expect(sc.treeAt('bank', 7)).rejects.toMatchObject({ code: 'ERR_VERSION_NOT_FOUND' });
       // The migrated SC is writable (v1 format) where the legacy trees were not.
       await sc.writeChangeset({ changes: [{ storeKey: 'bank', pairs: [{ key: utf8('new'), value: utf8('1'), remove: false }] }] });
       expect((await sc.commit(7)).version).toBe(7);
