@@ -13,6 +13,7 @@ export {
   encodeChangeset,
   decodeChangeset,
   changesetFromPairs,
+  checkChangeset,
   type KVPair,
   type StoreChanges,
   type Changeset,

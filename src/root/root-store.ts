@@ -400,7 +400,9 @@ export class RootStore {
   /**
    * Commits the next version and returns its app hash. Commits are serialized in call order, so
    * calls issued back to back without awaiting never reorder. A `VersionedChangeset` whose
-   * version is not latest + 1 is `ERR_VERSION_MISMATCH` ("commit version mismatch"). A running
+   * version is not latest + 1 is `ERR_VERSION_MISMATCH` ("commit version mismatch"); a malformed
+   * changeset (see `checkChangeset`: a pair without a boolean `remove`, a set without a value, …)
+   * is `ERR_INVALID_ARGUMENT` (`ERR_EMPTY_KEY` for an empty key) before anything is written. A running
    * migration pauses while a commit runs and resumes on the event loop's next turn after it
    * returned (`setImmediate`); a commit issued before that turn waits for it, so the migration
    * keeps making progress between blocks committed back to back. (So a test that fakes
