@@ -1,3 +1,5 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import type { AbstractLevel } from 'abstract-level';
 import { StoreError } from '../core/errors.js';
@@ -93,6 +95,19 @@ function checkSize(path: string | undefined, name: 'maxFileSize' | 'writeBufferS
  * stays open until every handle is closed) instead of failing on LevelDB's lock; another process
  * is still kept out.
  */
+/**
+ * Creates the missing folders of `path` one at a time, so a path that cannot be made fails with
+ * the reason (LevelDB's own recursive `mkdir` loops forever under procfs, for one).
+ */
+function makeFolders(path: string): void {
+  const missing: string[] = [];
+  for (let folder = resolve(path); !existsSync(folder); folder = dirname(folder)) {
+    missing.push(folder);
+    if (dirname(folder) === folder) break;
+  }
+  for (const folder of missing.reverse()) mkdirSync(folder);
+}
+
 export async function openDb(path?: string, options: OpenDbOptions = {}): Promise<LevelDb> {
   const fileSize = options.maxFileSize;
   checkSize(path, 'maxFileSize', fileSize, MIN_FILE_SIZE, MAX_FILE_SIZE);
@@ -107,6 +122,17 @@ export async function openDb(path?: string, options: OpenDbOptions = {}): Promis
     ...(options.writeBufferSize === undefined ? {} : { writeBufferSize: options.writeBufferSize }),
     ...(options.mustExist === true ? { createIfMissing: false } : {}),
   };
+  // Before the ClassicLevel exists: it starts opening (and making its folder) at once.
+  if (path !== undefined && options.mustExist !== true) {
+    try {
+      makeFolders(path);
+    } catch (error) {
+      throw new StoreError('ERR_IO', `cannot open database at ${path}: ${(error as Error).message}`, {
+        cause: error,
+        details: { path, locked: false },
+      });
+    }
+  }
   const db: LevelDb =
     path === undefined
       ? // Loaded only when used: the snapshot export worker opens databases on disk only.

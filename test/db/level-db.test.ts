@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { utf8 } from '../../src/core/bytes.js';
@@ -83,6 +83,22 @@ describe('openDb on disk', () => {
     // compacts four level-0 tables into two of 2 MiB on the way).
     expect(await written('large-buffer', 16 * MIB)).toEqual([]);
     expect((await written('small-buffer', MIB)).length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('creates missing parent folders, and names the one it cannot create (a procfs path would hang LevelDB)', async () => {
+    const nested = join(root, 'a', 'b', 'c.db');
+    const db = await openDb(nested);
+    await db.close();
+    expect(statSync(nested).isDirectory()).toBe(true);
+    const file = join(root, 'a-file');
+    writeFileSync(file, 'x');
+    await expect(openDb(join(file, 'x.db'))).rejects.toMatchObject({ code: 'ERR_IO', message: expect.stringMatching(/^cannot open database at .*a-file\/x\.db: ENOTDIR/) });
+    if (existsSync('/proc/self')) {
+      await expect(openDb('/proc/rxsm-nope/x.db')).rejects.toMatchObject({
+        code: 'ERR_IO',
+        message: "cannot open database at /proc/rxsm-nope/x.db: ENOENT: no such file or directory, mkdir '/proc/rxsm-nope'",
+      });
+    }
   });
 
   it('a corrupt table is ERR_IO naming the database folder', async () => {
