@@ -95,6 +95,7 @@ export {
   type RestoreOptions as SsRestoreOptions,
 } from './storage/ss-restore.js';
 export type { PruneResult } from './storage/ss-prune.js';
+export type { CheckpointPair } from './storage/ss-key.js';
 
 // snapshots
 export { SnapshotManager, type Snapshotter, type SnapshotManagerOptions } from './snapshots/snapshot-manager.js';

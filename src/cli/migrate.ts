@@ -78,6 +78,11 @@ export function migrateDbOptions(options: Pick<MigrateOptions, 'maxOpenFiles' | 
   };
 }
 
+/** Whether two sorted store lists name the same stores. */
+function sameStoreList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((store, i) => store === b[i]);
+}
+
 /**
  * Offline migration of an existing store/v1 database: restores the snapshot at the height into a
  * store/v2 database laid out as the root store lays out its own (SC under `sc/`, SS under `ss/`,
@@ -158,7 +163,7 @@ export async function runMigrate(options: MigrateOptions, output: Output, signal
         output.warn(`--height ${options.height} differs from the finished migration's height ${record.height}; nothing was changed`);
       }
       const migratedStores = storeKeysOf(v2head.scCommitInfo ?? { version: 0, storeInfos: [] });
-      if (options.stores !== undefined && storeKeys.join(',') !== migratedStores.join(',')) {
+      if (options.stores !== undefined && !sameStoreList(storeKeys, migratedStores)) {
         output.warn(`--stores ${storeKeys.join(',')} differs from the finished migration's stores ${migratedStores.join(',')}; nothing was changed`);
       }
       output.summary({
@@ -180,7 +185,7 @@ export async function runMigrate(options: MigrateOptions, output: Output, signal
     let resuming = false;
     const record = v2head.record;
     const recordedStores = record?.status === 'migrating' ? record.stores : undefined;
-    const sameStores = recordedStores === undefined || recordedStores.join('\0') === storeKeys.join('\0');
+    const sameStores = recordedStores === undefined || sameStoreList(recordedStores, storeKeys);
     if (unfinished && record?.status === 'migrating' && record.height === height && sameStores) {
       // Same height: the migration resumes (SS from its last durable checkpoint, the SC tree import
       // again from the start — see MigrationManager), instead of throwing the finished part away.

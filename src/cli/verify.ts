@@ -133,10 +133,11 @@ export async function runVerify(options: VerifyOptions, output: Output): Promise
         ...say(missingInV1, 'is missing in store/v1', 'are missing in store/v1'),
         ...say(differing, 'root differs', 'roots differ'),
       ];
+      const count = (n: number) => `${n.toLocaleString('en-US')} key${n === 1 ? '' : 's'}`;
       for (const [store, k] of Object.entries(keys ?? {})) {
-        const wrong = [[k.missing, 'missing'], [k.extra, 'extra'], [k.differing, 'with another value']].filter(([n]) => (n as number) > 0);
-        const count = (n: number) => `${n.toLocaleString('en-US')} key${n === 1 ? '' : 's'}`;
-        if (wrong.length > 0) causes.push(`the SS of store ${store} has ${wrong.map(([n, what]) => `${count(n as number)} ${what}`).join(', ')} (${k.examples.join(', ')})`);
+        const counts: [number, string][] = [[k.missing, 'missing'], [k.extra, 'extra'], [k.differing, 'with another value']];
+        const wrong = counts.filter(([n]) => n > 0).map(([n, what]) => `${count(n)} ${what}`);
+        if (wrong.length > 0) causes.push(`the SS of store ${store} has ${wrong.join(', ')} (${k.examples.join(', ')})`);
       }
       if (causes.length === 0) causes.push('the app hash differs');
       output.info(`verification failed at version ${height}: ${causes.join('; ')}`);

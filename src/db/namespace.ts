@@ -8,8 +8,8 @@ import { syncFirstReader } from './sync-first-reader.js';
 export type WriteOp = AbstractBatchOperation<LevelDb, Uint8Array, Uint8Array>;
 
 /** A LevelDB failure as `ERR_IO`, naming the database's folder when it has one (corruption, I/O). */
-function ioError(db: LevelDb | undefined, error: unknown, what: string) {
-  const location = (db as { location?: unknown } | undefined)?.location;
+function ioError(db: LevelDb, error: unknown, what: string) {
+  const location = (db as { location?: unknown }).location;
   return wrapIoError(error, typeof location === 'string' ? `${what} in ${location}` : what);
 }
 
@@ -152,7 +152,7 @@ export class RangeReader {
     private readonly iterator: ReturnType<LevelDb['iterator']>,
     private readonly prefixLength: number,
     /** The database, for errors. */
-    private readonly db?: LevelDb,
+    private readonly db: LevelDb,
   ) {}
 
   /** Up to `max` entries; an empty array at the end of the range (the iterator is then closed). */

@@ -1,5 +1,5 @@
 import { defer, type Observable } from 'rxjs';
-import { toHex } from '../core/bytes.js';
+import { equalBytes, toHex } from '../core/bytes.js';
 import { StoreError } from '../core/errors.js';
 import type { CommitStore } from '../commitment/commit-store.js';
 import { MultiTreeRestorer } from '../commitment/snapshot-restore.js';
@@ -47,7 +47,7 @@ function resumeMismatch(height: number, why: string): StoreError {
 function checkResumedAt(writer: RestoreWriter, leaf: RestoredLeaf): void {
   const last = writer.resumedLast;
   if (last === undefined) return;
-  if (last.storeKey !== leaf.storeKey || toHex(last.key) !== toHex(leaf.key)) {
+  if (last.storeKey !== leaf.storeKey || !equalBytes(last.key, leaf.key)) {
     throw resumeMismatch(
       writer.version,
       `its leaf ${writer.resumedKeys} is ${leaf.storeKey}/${toHex(leaf.key)}, the checkpoint recorded ${last.storeKey}/${toHex(last.key)}`,

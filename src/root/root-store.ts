@@ -190,9 +190,8 @@ export class RootStore {
       root.phaseNow = 'switched';
       root.latest = sc?.latestVersion ?? v1.latestVersion;
       await root.completeSsFromLog();
-      // Without an SC the commitments stay in store/v1, and the log gives the SS each of them; a
-      // version the log cannot give was committed to store/v1 by something else.
-      // The SS is written after its commitment, so it is never ahead of it: an SS ahead means
+      // Each commit writes its commitment and log entry, then the SS, so after the log replay the
+      // SS equals its commitment. Behind: store/v1 was committed to by something else. Ahead:
       // the store was opened with another `v2.sc` than the migration's.
       if (ss.latestVersion !== root.latest) {
         const commitment = sc ? 'the SC' : 'store/v1';
@@ -278,7 +277,6 @@ export class RootStore {
   }
 
   private async loadNow(version: number): Promise<void> {
-    this.assertOpen();
     checkVersion(version, 'version');
     if (version !== this.latest) {
       throw new StoreError('ERR_INVALID_ARGUMENT', `can only load the latest version ${this.latest}, not ${version}`, {

@@ -113,10 +113,16 @@ export function decodeMetaVersion(bytes: Uint8Array, what: string): number {
   return readU64(bytes, 0, false);
 }
 
+/** Which pair a restore checkpoint ends at. */
+export interface CheckpointPair {
+  readonly storeKey: string;
+  readonly key: Uint8Array;
+}
+
 /** A restore's durable position: how many pairs, and the last of them (absent before any). */
 export interface RestoreCheckpoint {
   readonly keys: number;
-  readonly last?: { readonly storeKey: string; readonly key: Uint8Array };
+  readonly last?: CheckpointPair;
 }
 
 /**

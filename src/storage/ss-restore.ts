@@ -9,6 +9,7 @@ import {
   dataKey,
   encodeMetaVersion,
   encodeRestoreCheckpoint,
+  type CheckpointPair,
   encodeValue,
   META_EARLIEST,
   META_LATEST,
@@ -109,7 +110,7 @@ export class RestoreWriter {
      * The last of those pairs, when the checkpoint records it: the resumed snapshot's leaf number
      * `resumedKeys` must be this one, or it is not the snapshot the restore began with.
      */
-    readonly resumedLast?: { readonly storeKey: string; readonly key: Uint8Array },
+    readonly resumedLast?: CheckpointPair,
   ) {
     this.writtenKeys = resumedKeys;
   }
@@ -120,7 +121,7 @@ export class RestoreWriter {
     version: number,
     flushBytes?: number,
     resumedKeys?: number,
-    resumedLast?: { readonly storeKey: string; readonly key: Uint8Array },
+    resumedLast?: CheckpointPair,
   ): RestoreWriter {
     return new RestoreWriter(host, version, flushBytes, resumedKeys, resumedLast);
   }
