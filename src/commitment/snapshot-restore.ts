@@ -49,6 +49,7 @@ export class MultiTreeRestorer {
   private storeName: string | undefined;
   private readonly done = new Set<string>();
   private totals = { items: 0, nodes: 0, leaves: 0, bytes: 0 };
+  private aborted = false;
 
   constructor(
     private readonly store: MultiTree,
@@ -79,9 +80,11 @@ export class MultiTreeRestorer {
    * out), `undefined` otherwise. Other item kinds are rejected: the caller decides what they mean.
    */
   async add(item: SnapshotItem): Promise<string | undefined> {
+    this.assertNotAborted();
     this.totals.items++;
     if (item.kind === 'store') {
       await this.finishStore();
+      this.assertNotAborted();
       if (this.done.has(item.name)) {
         throw new StoreError('ERR_IMPORT_ORDER', `store ${JSON.stringify(item.name)} appears twice in the snapshot`, {
           details: { store: item.name },
@@ -111,6 +114,8 @@ export class MultiTreeRestorer {
   async addAll(items: readonly SnapshotItem[]): Promise<void> {
     let run: SnapshotIAVLItem[] = [];
     for (const item of items) {
+      // An aborted batch stops here, instead of importing its remaining stores after the abort.
+      this.assertNotAborted();
       if (item.kind === 'iavl' && this.importer !== undefined) {
         run.push(item);
         continue;
@@ -154,17 +159,28 @@ export class MultiTreeRestorer {
 
   /** Commits the last store, imports unmentioned stores empty, and records the version. */
   async finish(): Promise<CommitInfo> {
+    this.assertNotAborted();
     await this.finishStore();
     for (const name of this.store.storeKeys) {
+      this.assertNotAborted();
       if (!this.done.has(name)) await (await this.store.tree(name).importer(this.version)).commit();
     }
+    this.assertNotAborted();
     return this.store.adoptRestored(this.version);
   }
 
-  /** Abandons the import in progress. */
+  /**
+   * Abandons the import in progress: later calls, and the rest of a batch being added, fail with
+   * `ERR_CLOSED` (a write already issued still lands: the caller awaits it before wiping).
+   */
   abort(): void {
+    this.aborted = true;
     this.importer?.close();
     this.importer = undefined;
+  }
+
+  private assertNotAborted(): void {
+    if (this.aborted) throw new StoreError('ERR_CLOSED', `the restore of version ${this.version} was abandoned`, { details: { version: this.version } });
   }
 }
 

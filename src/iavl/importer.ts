@@ -63,7 +63,13 @@ export class Importer {
    */
   async addMany(nodes: readonly ExportNode[]): Promise<void> {
     this.assertOpen();
-    for (const node of nodes) if (this.push(node)) await this.flush();
+    for (const node of nodes) {
+      if (this.push(node)) {
+        await this.flush();
+        // Closed while the batch was written: the rest of `nodes` is not imported or written.
+        this.assertOpen();
+      }
+    }
   }
 
   /** Builds, numbers and buffers one node; true when the buffer is due to be written. */

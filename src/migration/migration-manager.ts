@@ -105,6 +105,12 @@ export class MigrationManager {
   private running = false;
   private restoredHeight: number | undefined;
   private readonly closed = new Subject<void>();
+  /**
+   * What runs issued and may still be writing: an unsubscribed run issues nothing more, but a
+   * batch it already issued lands when it lands. Awaited before a run inspects or wipes the
+   * targets, and by {@link close}, so no write of a stopped run reaches a target after a wipe.
+   */
+  private readonly underWay = new Set<() => Promise<unknown>>();
 
   constructor(private readonly options: MigrationManagerOptions) {
     this.log = ChangesetLog.in(new Namespace(options.db, options.logPrefix ?? new Uint8Array(0)));
@@ -149,7 +155,7 @@ export class MigrationManager {
       defer(() =>
         forkJoin([
           sc ? this.applyToSc(sc, entry).pipe(defaultIfEmpty(undefined), last()) : of(undefined),
-          ss.latestVersion < v ? from(ss.applyChangeset(v, entry.changeset)) : of(undefined),
+          ss.latestVersion < v ? from(this.trackSs(ss.applyChangeset(v, entry.changeset))) : of(undefined),
         ]),
       ),
       defer(async () => {
@@ -157,6 +163,20 @@ export class MigrationManager {
         if (v % trimEvery === 0) await this.log.trim(v);
       }),
     );
+  }
+
+  private trackSs<T>(promise: Promise<T>): Promise<T> {
+    const wait = (): Promise<unknown> => promise;
+    this.underWay.add(wait);
+    const done = (): void => void this.underWay.delete(wait);
+    promise.then(done, done);
+    return promise;
+  }
+
+  /** Resolves once every write issued so far (restore sinks, catch-up steps) has settled. */
+  private async settled(): Promise<void> {
+    await Promise.allSettled([...this.underWay].map((wait) => wait()));
+    await this.options.sc?.settled();
   }
 
   /**
@@ -273,7 +293,12 @@ export class MigrationManager {
       inputs.add(done$.subscribe(stopped));
       let restored = false;
       let switched = false;
-      return from(Promise.all([resume ? this.targetState(version) : this.requireEmpty(version), this.log.latest()])).pipe(
+      // A previous run's writes still under way must land before the targets are inspected or wiped.
+      const inspected = this.settled().then(() => Promise.all([resume ? this.targetState(version) : this.requireEmpty(version), this.log.latest()]));
+      let sinks: ReturnType<typeof restoreSinks> | undefined;
+      const sinksSettled = (): Promise<unknown> => sinks?.settled() ?? Promise.resolve();
+      this.underWay.add(sinksSettled);
+      return from(inspected).pipe(
         concatMap(([state, logged]) => {
           this.logInfo(state.restored ? 'migration resumed' : 'migration started', {
             height: version,
@@ -282,6 +307,17 @@ export class MigrationManager {
             logged,
           });
           if (state.restored) this.migrated.next(state.migrated);
+          sinks = restoreSinks({
+            height: version,
+            sc: sc ?? null,
+            ss,
+            source,
+            importSc: state.importSc,
+            importSs: state.importSs,
+            resumeSs: state.resumeSs,
+            ...(this.options.batchSize ? { batchSize: this.options.batchSize } : {}),
+            ...(this.options.busy$ ? { busy$: this.options.busy$ } : {}),
+          });
           return migrationPipeline({
             height: version,
             snapshot$: snapshots.createMigration(version),
@@ -289,17 +325,7 @@ export class MigrationManager {
             done$: stopped,
             append: (entry) => (caller ? of(undefined) : from(this.log.append(entry))),
             read: (v) => from(this.log.read(v)),
-            restore: restoreSinks({
-              height: version,
-              sc: sc ?? null,
-              ss,
-              source,
-              importSc: state.importSc,
-              importSs: state.importSs,
-              resumeSs: state.resumeSs,
-              ...(this.options.batchSize ? { batchSize: this.options.batchSize } : {}),
-              ...(this.options.busy$ ? { busy$: this.options.busy$ } : {}),
-            }),
+            restore: sinks,
             apply: (entry) => this.apply(entry),
             waitTurn: () => whenIdle(this.options.busy$),
             ...(sc && source ? { verify: (v: number) => from(verifyRoots(sc, source, v)) } : {}),
@@ -329,6 +355,8 @@ export class MigrationManager {
         takeUntil(this.closed),
         finalize(() => {
           inputs.unsubscribe();
+          // What the run issued is awaited by the next run and by close() until it has settled.
+          void sinksSettled().then(() => this.underWay.delete(sinksSettled));
           this.running = false;
           // Otherwise the lock would outlive the run, and a retry or a state-sync snapshot would
           // be refused with ERR_SNAPSHOT_CONFLICT until close.
@@ -391,5 +419,7 @@ export class MigrationManager {
     this.closed.next();
     this.options.snapshots.endMigration(null);
     this.migrated.complete();
+    // The run is unsubscribed; its writes already issued land before the caller wipes or closes.
+    await this.settled();
   }
 }

@@ -74,8 +74,17 @@ export function restoreSinks(options: {
   readonly importSs?: boolean;
   /** See {@link RestoreSinks.busy$}. */
   readonly busy$?: Observable<boolean>;
-}): RestoreSinks {
+}): RestoreSinks & { settled(): Promise<void> } {
   const { height, sc, ss } = options;
+  // Sink work still under way: an unsubscribed restore does not cancel a write already issued
+  // (an import batch, a flush, the commit infos), and the targets must not be wiped before it landed.
+  const underWay = new Set<Promise<unknown>>();
+  const track = <T>(promise: Promise<T>): Promise<T> => {
+    underWay.add(promise);
+    const done = (): void => void underWay.delete(promise);
+    promise.then(done, done);
+    return promise;
+  };
   const importSc = sc !== null && (options.importSc ?? true);
   let restorer: MultiTreeRestorer | undefined;
   let writer: Promise<RestoreWriter> | undefined;
@@ -88,37 +97,42 @@ export function restoreSinks(options: {
   const getRestorer = (): MultiTreeRestorer => (restorer ??= new MultiTreeRestorer(sc!.multi, height));
 
   const importIntoSc = (items: readonly SnapshotItem[]): Observable<unknown> =>
-    defer(() => getRestorer().addAll(items));
+    defer(() => track(getRestorer().addAll(items)));
   const importSs = options.importSs ?? true;
   const writeSs = (leaves: readonly RestoredLeaf[]): Observable<unknown> =>
-    defer(async () => {
-      if (!importSs) return;
-      const w = await getWriter();
-      let start = 0;
-      // The snapshot order is deterministic, so the first `skip` leaves are exactly the pairs the
-      // interrupted run already made durable — if it is the same snapshot (the same stores).
-      if (skip! > 0) {
-        start = Math.min(skip!, leaves.length);
-        skip! -= start;
-        if (skip === 0 && start > 0) checkResumedAt(w, leaves[start - 1]!);
-      }
-      for (let i = start; i < leaves.length; i++) w.add(leaves[i]!.storeKey, leaves[i]!.key, leaves[i]!.value);
-      if (w.needsFlush) await w.flush();
-    });
-  const finish = (totals: RestoreTotals): Observable<RestoredEvent> =>
-    defer(async () => {
-      if (importSs && skip !== undefined && skip > 0) {
-        throw resumeMismatch(height, `it has ${totals.keys} keys, fewer than the ${skip + totals.keys} the SS already holds`);
-      }
-      // SC and SS are recorded in parallel; each writes its latest version last.
-      await Promise.all([importSc ? getRestorer().finish() : undefined, importSs ? getWriter().then((w) => w.commit()) : undefined]);
-      const storeRoots = sc && options.source ? await verifyRoots(sc, options.source, height) : {};
-      return migrationEvent({ type: 'restored', version: height, keys: totals.keys, storeRoots });
-    });
+    defer(() => track(writeLeaves(leaves)));
+  const writeLeaves = async (leaves: readonly RestoredLeaf[]): Promise<void> => {
+    if (!importSs) return;
+    const w = await getWriter();
+    let start = 0;
+    // The snapshot order is deterministic, so the first `skip` leaves are exactly the pairs the
+    // interrupted run already made durable — if it is the same snapshot (the same stores).
+    if (skip! > 0) {
+      start = Math.min(skip!, leaves.length);
+      skip! -= start;
+      if (skip === 0 && start > 0) checkResumedAt(w, leaves[start - 1]!);
+    }
+    for (let i = start; i < leaves.length; i++) w.add(leaves[i]!.storeKey, leaves[i]!.key, leaves[i]!.value);
+    if (w.needsFlush) await w.flush();
+  };
+  const finish = (totals: RestoreTotals): Observable<RestoredEvent> => defer(() => track(finishNow(totals)));
+  const finishNow = async (totals: RestoreTotals): Promise<RestoredEvent> => {
+    // The writer is opened here when no batch opened it (a snapshot with no items at all): a
+    // resumed restore must still learn how many leaves its checkpoint holds, or an empty
+    // snapshot would commit the earlier run's partial SS as complete.
+    const w = importSs ? await getWriter() : undefined;
+    if (w !== undefined && skip! > 0) {
+      throw resumeMismatch(height, `it has ${totals.keys} keys, fewer than the ${skip! + totals.keys} the SS already holds`);
+    }
+    // SC and SS are recorded in parallel; each writes its latest version last.
+    await Promise.all([importSc ? getRestorer().finish() : undefined, w?.commit()]);
+    const storeRoots = sc && options.source ? await verifyRoots(sc, options.source, height) : {};
+    return migrationEvent({ type: 'restored', version: height, keys: totals.keys, storeRoots });
+  };
   const abandon = (): void => {
     // Leave what is durable for a resume: the SS keeps its checkpoint, the SC is re-imported.
     restorer?.abort();
-    void writer?.then((w) => w.suspend()).catch(() => undefined);
+    if (writer) void track(writer.then((w) => w.suspend())).catch(() => undefined);
   };
   const checkStore = (name: string): void => {
     ss.checkStore(name);
@@ -132,5 +146,9 @@ export function restoreSinks(options: {
     abandon,
     ...(options.batchSize ? { batchSize: options.batchSize } : {}),
     ...(options.busy$ ? { busy$: options.busy$ } : {}),
+    /** Resolves once every sink call made so far (and the writer's suspension) has settled. */
+    settled: async () => {
+      while (underWay.size > 0) await Promise.allSettled([...underWay]);
+    },
   };
 }
