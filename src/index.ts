@@ -56,7 +56,7 @@ export {
 
 // db
 export { openDb, type LevelDb, type OpenDbOptions } from './db/level-db.js';
-export type { WriteOp } from './db/namespace.js';
+export type { WriteOp, WriteOptions } from './db/namespace.js';
 
 // iavl
 export { IavlTree, type IavlTreeOptions, type SavedVersion, type StagedVersion } from './iavl/iavl-tree.js';

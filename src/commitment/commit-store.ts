@@ -4,7 +4,7 @@ import { fromBatchReader } from '../core/batch-reader.js';
 import type { Changeset } from '../core/changeset.js';
 import { utf8 } from '../core/bytes.js';
 import type { LevelDb } from '../db/level-db.js';
-import type { WriteOp } from '../db/namespace.js';
+import type { WriteOp, WriteOptions } from '../db/namespace.js';
 import { checkVersion } from '../core/version.js';
 import type { IavlTree } from '../iavl/iavl-tree.js';
 import type { ImmutableTree } from '../iavl/immutable-tree.js';
@@ -107,10 +107,11 @@ export class CommitStore {
 
   /**
    * Commits the staged changes as `version` (must be latest + 1, else `ERR_VERSION_MISMATCH`);
-   * `extraOps` on the same database become durable in the same batch.
+   * `extraOps` on the same database become durable in the same batch; `sync` makes the batch (and
+   * every earlier write of the database) survive an OS crash before it resolves.
    */
-  commit(version: number, extraOps: readonly WriteOp[] = []): Promise<CommitInfo> {
-    return this.track(this.multi.commit(version, extraOps));
+  commit(version: number, extraOps: readonly WriteOp[] = [], options: WriteOptions = {}): Promise<CommitInfo> {
+    return this.track(this.multi.commit(version, extraOps, options));
   }
 
   /** The database this store lives in. */

@@ -3,7 +3,7 @@ import { StoreError, withContext } from '../core/errors.js';
 import type { Changeset, KVPair } from '../core/changeset.js';
 import { checkVersion } from '../core/version.js';
 import type { LevelDb } from '../db/level-db.js';
-import { Namespace, type WriteOp } from '../db/namespace.js';
+import { Namespace, type WriteOp, type WriteOptions } from '../db/namespace.js';
 import { IavlTree, type StagedVersion } from '../iavl/iavl-tree.js';
 import type { CommitmentProof } from '../iavl/proof.js';
 import { encodeCommitmentProof } from '../proto/ics23.js';
@@ -188,7 +188,7 @@ export class MultiTree {
    * Commits the working trees as `version` (must be latest + 1): every tree's nodes, the
    * CommitInfo, the latest version and `extraOps` (same database) go into one atomic batch.
    */
-  async commit(version: number = this.latest + 1, extraOps: readonly WriteOp[] = []): Promise<CommitInfo> {
+  async commit(version: number = this.latest + 1, extraOps: readonly WriteOp[] = [], options: WriteOptions = {}): Promise<CommitInfo> {
     checkVersion(version, 'commit version', 1);
     if (version !== this.latest + 1) {
       throw new StoreError(
@@ -218,7 +218,7 @@ export class MultiTree {
       ops.push(this.ns.put(this.layout.latestKey, this.layout.encodeLatest(version)));
       // Writes that must become durable exactly with this version (e.g. its changeset-log entry).
       ops.push(...extraOps);
-      await this.ns.write(ops);
+      await this.ns.write(ops, options);
       for (const s of staged) s.commit();
       this.latest = version;
       return info;

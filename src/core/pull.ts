@@ -1,5 +1,6 @@
 import { concat, concatMap, defer, EMPTY, finalize, from, materialize, Observable, type Subscriber, takeWhile, throwError } from 'rxjs';
 import type { BatchReader } from './batch-reader.js';
+import { StoreError } from './errors.js';
 
 /**
  * A pull-based source of bulk data in RxJS terms: a function from a stream of requests (each
@@ -20,18 +21,24 @@ export function pullFromReader<T>(open: () => BatchReader<T> | Promise<BatchRead
     defer(() => {
       let reader: Promise<BatchReader<T>> | undefined;
       let reading: Promise<unknown> = Promise.resolve();
+      let closing: Promise<void> | undefined;
+      let left = false;
       const get = (): Promise<BatchReader<T>> => (reader ??= Promise.resolve().then(open));
+      // Exactly once, whoever gets there first: the end of the data, a failed read, the unsubscribe.
+      const close = (r: BatchReader<T>): Promise<void> => (closing ??= r.close());
       // At the end and on a read failure, the reader is closed before the stream says so.
       const read = async (max: number): Promise<readonly T[]> => {
         const r = await get();
+        // The subscriber left while the reader opened: nothing more is read.
+        if (left) return [];
         let batch: readonly T[];
         try {
           batch = await r.read(max);
         } catch (error) {
-          await r.close().catch(() => undefined);
+          await close(r).catch(() => undefined);
           throw error;
         }
-        if (batch.length === 0) await r.close();
+        if (batch.length === 0) await close(r);
         return batch;
       };
       return requests.pipe(
@@ -42,8 +49,9 @@ export function pullFromReader<T>(open: () => BatchReader<T> | Promise<BatchRead
         }),
         takeWhile((batch) => batch.length > 0),
         finalize(() => {
+          left = true;
           const opened = reader;
-          if (opened !== undefined) void reading.then(() => opened).then((r) => r.close()).catch(() => undefined);
+          if (opened !== undefined) void reading.then(() => opened).then(close).catch(() => undefined);
         }),
       );
     });
@@ -70,8 +78,15 @@ export function pullThrough<T, R>(
   batchSize: number,
   readAhead = 0,
 ): Observable<R> {
-  if (!Number.isSafeInteger(readAhead) || readAhead < 0) throw new RangeError(`readAhead must be a non-negative integer, got ${readAhead}`);
   return defer(() => {
+    // An error notification, not a throw: a batch size below 1 would read nothing and look like
+    // the end of the data (an empty restore that "succeeds").
+    if (!Number.isSafeInteger(batchSize) || batchSize < 1) {
+      throw new StoreError('ERR_INVALID_ARGUMENT', `batchSize must be a positive integer, got ${batchSize}`, { details: { batchSize } });
+    }
+    if (!Number.isSafeInteger(readAhead) || readAhead < 0) {
+      throw new StoreError('ERR_INVALID_ARGUMENT', `readAhead must be a non-negative integer, got ${readAhead}`, { details: { readAhead } });
+    }
     const requests = requestLoop(batchSize, 1 + readAhead);
     return source(requests.stream).pipe(
       // A read-ahead batch's error waits its turn: the batch being written is finished first.

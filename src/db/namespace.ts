@@ -13,6 +13,17 @@ function ioError(db: LevelDb, error: unknown, what: string) {
   return wrapIoError(error, typeof location === 'string' ? `${what} in ${location}` : what);
 }
 
+/** Options of {@link Namespace.write}. */
+export interface WriteOptions {
+  /**
+   * Makes the batch durable against an OS crash or power loss before the write resolves (LevelDB
+   * `sync`: the journal is flushed to disk, with every earlier write of the database). Needed
+   * where a write in another database relies on this one: without it, an OS crash may keep the
+   * other write and lose this one.
+   */
+  readonly sync?: boolean;
+}
+
 /** A key range inside a namespace; bounds are namespace-relative. */
 export interface KeyRange {
   readonly gte?: Uint8Array;
@@ -96,7 +107,7 @@ export class Namespace {
    * chained batch: classic-level's array form reads every operation's fields through the native
    * binding, which made a 200k-op write ~1.5× slower on the main thread.
    */
-  async write(ops: WriteOp[]): Promise<void> {
+  async write(ops: WriteOp[], options: WriteOptions = {}): Promise<void> {
     if (ops.length === 0) return;
     let batch: ReturnType<LevelDb['batch']> | undefined;
     try {
@@ -105,7 +116,7 @@ export class Namespace {
         if (op.type === 'put') batch.put(op.key, op.value);
         else batch.del(op.key);
       }
-      await batch.write();
+      await (options.sync === true ? batch.write({ sync: true } as object) : batch.write());
     } catch (error) {
       await batch?.close().catch(() => undefined);
       throw ioError(this.db, error, 'database batch write failed');

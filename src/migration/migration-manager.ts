@@ -151,16 +151,25 @@ export class MigrationManager {
     const { sc, ss } = this.options;
     const trimEvery = this.options.trimEvery ?? 64;
     const v = entry.version;
+    // The trim deletes log entries, possibly in another database than the targets (a root store
+    // keeps the log in store/v1's): the targets' writes it relies on must be durable first, or an
+    // OS crash could keep the trim and lose them, and the versions in between would be gone. A
+    // synced write flushes every earlier write of its database too. Once every `trimEvery`.
+    const trim = v % trimEvery === 0;
+    let wrote = 0;
+    const write = <T>(work: () => Promise<T>): Observable<T> => defer(() => (wrote++, work()));
     return concat(
       defer(() =>
         forkJoin([
-          sc ? this.applyToSc(sc, entry).pipe(defaultIfEmpty(undefined), last()) : of(undefined),
-          ss.latestVersion < v ? from(this.trackSs(ss.applyChangeset(v, entry.changeset))) : of(undefined),
+          sc ? this.applyToSc(sc, entry, trim, write).pipe(defaultIfEmpty(undefined), last()) : of(undefined),
+          ss.latestVersion < v ? write(() => this.trackSs(ss.applyChangeset(v, entry.changeset, { sync: trim }))) : of(undefined),
         ]),
       ),
       defer(async () => {
         this.migrated.next(v);
-        if (v % trimEvery === 0) await this.log.trim(v);
+        // A target that already held `v` (written by an earlier run) was not synced here: the
+        // next trim covers this version.
+        if (trim && wrote === (sc ? 2 : 1)) await this.log.trim(v);
       }),
     );
   }
@@ -186,13 +195,18 @@ export class MigrationManager {
    * still be under way, or may have left changes staged: each step first waits until the SC's
    * earlier calls settled, then starts from its committed trees.
    */
-  private applyToSc(sc: CommitStore, entry: VersionedChangeset): Observable<unknown> {
+  private applyToSc(
+    sc: CommitStore,
+    entry: VersionedChangeset,
+    sync: boolean,
+    write: <T>(work: () => Promise<T>) => Observable<T>,
+  ): Observable<unknown> {
     const v = entry.version;
     return from(sc.settled()).pipe(
       concatMap(() => {
         if (sc.latestVersion >= v) return EMPTY;
         sc.rollback();
-        return concat(defer(() => sc.writeChangeset(entry.changeset)), whenIdle(this.options.busy$), defer(() => sc.commit(v)));
+        return concat(defer(() => sc.writeChangeset(entry.changeset)), whenIdle(this.options.busy$), write(() => sc.commit(v, [], { sync })));
       }),
     );
   }

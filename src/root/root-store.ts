@@ -328,7 +328,8 @@ export class RootStore {
           details: { expected: v },
         });
       }
-      await this.ss.applyChangeset(v, entry.changeset);
+      // Synced without an SC: see commitV2.
+      await this.ss.applyChangeset(v, entry.changeset, { sync: this.sc === null });
     }
   }
 
@@ -371,7 +372,9 @@ export class RootStore {
     }
     // Durable first: if this write fails, nothing has changed and the migration goes on.
     const abandoned: MigrationRecord = { status: 'abandoned', height: record.height };
-    await this.meta.write([migrationRecordOp(this.meta, abandoned)]);
+    // Synced: the log's deletion below (store/v1's database) must never outlive this record in an
+    // OS crash, or the migration would resume on a log that lost its entries.
+    await this.meta.write([migrationRecordOp(this.meta, abandoned)], { sync: true });
     this.record = abandoned;
     this.phaseNow = 'v1';
     this.idleLogFirst = undefined;
@@ -504,7 +507,9 @@ export class RootStore {
     // it becomes the latest only once the SS holds it too, or is known to lack it: a query in
     // between would read the SS's previous version under the new number.
     try {
-      await ss.applyChangeset(version, changeset);
+      // Without an SC, the next commit deletes this version's log entry in store/v1's database:
+      // the SS write (store/v2's database) must be durable against an OS crash before that.
+      await ss.applyChangeset(version, changeset, { sync: sc === null });
     } catch (error) {
       this.options.logger?.error('SS write failed after a durable commit; it is completed from the log', { version, error: String(error) });
       this.emit({ type: 'ssBehind', version, error });
@@ -542,7 +547,9 @@ export class RootStore {
     const switched = await run.finish();
     if (!switched) return;
     this.record = { status: 'switched', height: run.height, switchedAt: version };
-    await this.meta.write([migrationRecordOp(this.meta, this.record)]);
+    // Synced, with every store/v2 write before it: the migration log is deleted next, in store/v1's
+    // database, and an OS crash must not keep that deletion and lose what it relies on.
+    await this.meta.write([migrationRecordOp(this.meta, this.record)], { sync: true });
     this.phaseNow = 'switched';
     // The run ended with its switch event; closing its manager ends the snapshot operation.
     await run.stop();

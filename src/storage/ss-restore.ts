@@ -343,12 +343,17 @@ export function restoreFrom(
     let stopped = false;
     let finished = false;
     let inner: Subscription | undefined;
+    // A pull source is closed once, and never during its own read: by the read loop once the read
+    // under way settled, or, before the loop started, by whoever stops the restore.
+    let pulling = false;
+    let sourceClosing: Promise<void> | undefined;
+    const closeSource = (): Promise<void> => (isObservable(source) ? Promise.resolve() : (sourceClosing ??= source.close()));
 
     const fail = (error: unknown): void => {
       if (stopped) return;
       stopped = true;
       inner?.unsubscribe();
-      if (!isObservable(source)) void source.close().catch(() => undefined);
+      if (!pulling) void closeSource().catch(() => undefined);
       const aborted = writer?.abort() ?? Promise.resolve();
       void aborted.catch(() => undefined).then(() => {
         finished = true;
@@ -377,7 +382,7 @@ export function restoreFrom(
           }
         }
       } finally {
-        await reader.close();
+        await closeSource();
       }
       await w.commit();
       completed();
@@ -427,7 +432,10 @@ export function restoreFrom(
         return;
       }
       if (isObservable(source)) pushFrom(w, source);
-      else pullFrom(w, source).catch(fail);
+      else {
+        pulling = true;
+        pullFrom(w, source).catch(fail);
+      }
     }, fail);
 
     return () => {
@@ -436,7 +444,7 @@ export function restoreFrom(
       stopped = true;
       inner?.unsubscribe();
       if (wasStopped) return; // failing already: the wipe is under way
-      if (!isObservable(source)) void source.close().catch(() => undefined);
+      if (!pulling) void closeSource().catch(() => undefined);
       void writer?.abort().catch(() => undefined);
     };
   });

@@ -5,7 +5,7 @@ import { checkChangeset, type Changeset } from '../core/changeset.js';
 import { StoreError, wrapIoError } from '../core/errors.js';
 import { checkVersion } from '../core/version.js';
 import type { LevelDb } from '../db/level-db.js';
-import { Namespace, type WriteOp } from '../db/namespace.js';
+import { Namespace, type WriteOp, type WriteOptions } from '../db/namespace.js';
 import {
   afterKey,
   checkStoreKeyText,
@@ -233,9 +233,11 @@ export class StorageStore {
    * is written: `ERR_VERSION_RANGE` (version < 1), `ERR_NOT_GREATER` (version ≤ latest),
    * `ERR_UNKNOWN_STORE`, `ERR_EMPTY_KEY`, `ERR_INVALID_ARGUMENT` (a set without a value, a
    * delete with one), `ERR_STATE` (a restore or a clear in progress). An empty changeset just
-   * moves the latest version. Within one changeset a later pair for the same key wins.
+   * moves the latest version. Within one changeset a later pair for the same key wins. With
+   * `sync`, the batch (and every earlier write of the database) survives an OS crash once this
+   * resolves.
    */
-  async applyChangeset(version: number, changeset: Changeset): Promise<void> {
+  async applyChangeset(version: number, changeset: Changeset, options: WriteOptions = {}): Promise<void> {
     this.checkOpen();
     checkVersion(version, 'changeset version', 1);
     this.checkGreater(version, 'changeset');
@@ -245,7 +247,7 @@ export class StorageStore {
       this.checkCommitAllowed(`apply changeset ${version}`);
       this.checkGreater(version, 'changeset');
       ops.push(this.namespace.put(META_LATEST, encodeMetaVersion(version)));
-      await this.namespace.write(ops);
+      await this.namespace.write(ops, options);
       this.latest = version;
     });
   }

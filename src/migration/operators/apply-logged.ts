@@ -36,7 +36,7 @@ const STOP = Symbol('stop');
  * ```
  * latest$: 3-----4------5----      (replaying; the log already holds 1..3 when the restore ends)
  * stop$:   ---------------------s
- * result:  (aaC)-(aC)---(aC)----|  a = applied(v), C = caughtUp(v); from = 1
+ * result:  (aaaC)(aC)---(aC)----|  a = applied(v), C = caughtUp(v); from = 1
  * ```
  *
  * @example

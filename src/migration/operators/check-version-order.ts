@@ -1,4 +1,4 @@
-import { Observable, type OperatorFunction } from 'rxjs';
+import { defer, type OperatorFunction, tap } from 'rxjs';
 import { StoreError } from '../../core/errors.js';
 import type { VersionedChangeset } from '../../core/changeset.js';
 
@@ -10,8 +10,8 @@ import type { VersionedChangeset } from '../../core/changeset.js';
  * replays versions the snapshot already holds, as Go's tests do); it must be consecutive after.
  *
  * ```
- * source:  --a(101)--b(102)--c(104)--
- * result:  --a--------b--------#        # = ERR_VERSION_GAP "expected 103, received 104"
+ * source:  --a--b--c--      a = v101, b = v102, c = v104
+ * result:  --a--b--#        # = ERR_VERSION_GAP "expected 103, received 104"
  * ```
  *
  * @example
@@ -21,27 +21,23 @@ export function checkVersionOrder<T extends Pick<VersionedChangeset, 'version'>>
   first: number,
   earliestFirst: number = first,
 ): OperatorFunction<T, T> {
+  // Built from `defer` and `tap`, not a hand-written subscribe: the error (or a subscriber that
+  // leaves) then unsubscribes the source at once, also a synchronous one in the middle of its run.
   return (source) =>
-    new Observable<T>((subscriber) => {
+    defer(() => {
       let expected: number | undefined;
-      return source.subscribe({
-        next: (entry) => {
+      return source.pipe(
+        tap((entry) => {
           if (expected === undefined && entry.version >= earliestFirst && entry.version <= first) expected = entry.version;
           expected ??= first;
           if (entry.version !== expected) {
             const what = entry.version < expected ? (entry.version === expected - 1 ? 'duplicate' : 'out-of-order') : 'gap';
-            subscriber.error(
-              new StoreError('ERR_VERSION_GAP', `changeset version ${what}: expected ${expected}, received ${entry.version}`, {
-                details: { expected, received: entry.version },
-              }),
-            );
-            return;
+            throw new StoreError('ERR_VERSION_GAP', `changeset version ${what}: expected ${expected}, received ${entry.version}`, {
+              details: { expected, received: entry.version },
+            });
           }
           expected++;
-          subscriber.next(entry);
-        },
-        error: (error: unknown) => subscriber.error(error),
-        complete: () => subscriber.complete(),
-      });
+        }),
+      );
     });
 }

@@ -9,8 +9,8 @@ import type { VersionedChangeset } from '../../core/changeset.js';
  *
  * ```
  * source:  --a-----b-------|        a = v101, b = v102
- * append:    --|     ----|          (per changeset; injected effect)
- * result:  ----1-------------2|     1 = 101, 2 = 102
+ * append:    --|   ----|            (per changeset; injected effect)
+ * result:  ----1-------2---|         1 = 101, 2 = 102
  * ```
  *
  * @example

@@ -86,8 +86,8 @@ function pushAsPull<T>(source: Observable<T>, batchSize: number): PullSource<T> 
  *
  * ```
  * source:  -s-n-n-n-s-n-n-|          (batchSize 4)
- * busy$:   f------t-----f            t/f = true/false
- * result:  -------p-----p-(pp)(r|)   the second batch waits for f
+ * busy$:   f--------t-------f         t/f = true/false
+ * result:  -------p---------(ppr|)    the second batch (at |) waits for f
  * ```
  *
  * The stream is untrusted: an IAVL item before any store item and an extension item are typed
@@ -96,8 +96,8 @@ function pushAsPull<T>(source: Observable<T>, batchSize: number): PullSource<T> 
  *
  * ```
  * source:  -s-n-n-n-s-n-n-|          s = store item, n = IAVL node (batchSize 4)
- * sc, ss:       --|     --|
- * result:  -------p-------(pp)(r|)  p = progress, r = restored
+ * sc, ss:         --|     --|
+ * result:  ---------p-------(ppr|)   p = progress, r = restored
  * ```
  *
  * @example

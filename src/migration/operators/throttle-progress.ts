@@ -1,4 +1,4 @@
-import { asyncScheduler, Observable, type MonoTypeOperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
+import { asyncScheduler, ignoreElements, Observable, type MonoTypeOperatorFunction, type SchedulerLike, type Subscription, tap } from 'rxjs';
 import type { MigrationEvent, ProgressEvent } from '../events.js';
 
 /** Events that come once per version and so do not supersede a pending progress event. */
@@ -14,8 +14,8 @@ const PER_VERSION: ReadonlySet<MigrationEvent['type']> = new Set(['logged', 'app
  * would otherwise let every progress through.
  *
  * ```
- * source:  -pppp-----pp-r-|      (intervalMs = 3 frames; r = restored)
- * result:  -p--p-----p-pr-|
+ * source:  -pppp-----pp-r----|   (intervalMs = 3 frames; r = restored)
+ * result:  -p--p-----p--(pr)-|
  *
  * source:  -pa--pa--pa--pa--pa--pa--|      (intervalMs = 8 frames; a = applied)
  * result:  -pa---a--pa---a--pa---a--(p|)
@@ -46,29 +46,31 @@ export function throttleProgress(intervalMs: number, scheduler: SchedulerLike = 
           subscriber.next(event);
         }
       };
-      const subscription = source.subscribe({
-        next: (event) => {
-          if (event.type !== 'progress') {
-            if (!PER_VERSION.has(event.type)) flush();
-            subscriber.next(event);
-            return;
-          }
-          if (window === undefined) {
-            openWindow();
-            subscriber.next(event);
-          } else {
-            pending = event;
-          }
-        },
-        error: (error: unknown) => {
-          flush();
-          subscriber.error(error);
-        },
-        complete: () => {
-          flush();
-          subscriber.complete();
-        },
-      });
+      // The source is subscribed through operators ending in `subscriber`, not with a plain
+      // observer: a subscriber that leaves (or an error) then stops the source at once, also a
+      // synchronous source in the middle of its run.
+      const subscription = source
+        .pipe(
+          tap({
+            next: (event) => {
+              if (event.type !== 'progress') {
+                if (!PER_VERSION.has(event.type)) flush();
+                subscriber.next(event);
+                return;
+              }
+              if (window === undefined) {
+                openWindow();
+                subscriber.next(event);
+              } else {
+                pending = event;
+              }
+            },
+            error: () => flush(),
+            complete: () => flush(),
+          }),
+          ignoreElements(),
+        )
+        .subscribe(subscriber);
       return () => {
         subscription.unsubscribe();
         window?.unsubscribe();
