@@ -4,7 +4,7 @@ import { StoreError } from '../core/errors.js';
 import { checkChangeset, type Changeset, type VersionedChangeset } from '../core/changeset.js';
 import { checkVersion } from '../core/version.js';
 import type { LevelDb } from '../db/level-db.js';
-import { Namespace } from '../db/namespace.js';
+import { Namespace, type WriteOptions } from '../db/namespace.js';
 import { commitInfoHash } from '../commitment/commit-info.js';
 import { CommitStore } from '../commitment/commit-store.js';
 import type { StoreProof } from '../commitment/multi-tree.js';
@@ -51,6 +51,14 @@ export interface RootStoreOptions {
    * (about a week of 6-second blocks).
    */
   readonly failedMigrationLogLimit?: number;
+  /**
+   * Whether a commit's durable write is synced to disk before `commit` resolves (LevelDB `sync`),
+   * so a version whose app hash was returned survives an OS crash or power loss, as Go's store/v1
+   * writes its commits with `WriteSync`. Default true. false saves an fsync per block: a killed
+   * process still loses nothing, but an OS crash may lose the last versions committed (a CometBFT
+   * node replays them from its block store).
+   */
+  readonly syncCommits?: boolean;
 }
 
 /** Where the root store reads and writes. */
@@ -458,7 +466,7 @@ export class RootStore {
       await this.abandonNow('logLimit');
     }
     if (this.record?.status !== 'migrating') {
-      const info = await this.v1!.commit(changeset);
+      const info = await this.v1!.commit(changeset, [], this.commitWrite);
       this.latest = version;
       return commitInfoHash(info.storeInfos);
     }
@@ -466,10 +474,15 @@ export class RootStore {
     // leave a committed version that the migration does not know about. A failed migration keeps
     // logging too, so that a retry (or the next start) finds every version.
     const entry = { version, changeset };
-    const info = await this.v1!.commit(changeset, [this.migrationLog.entryOp(entry)]);
+    const info = await this.v1!.commit(changeset, [this.migrationLog.entryOp(entry)], this.commitWrite);
     this.latest = version;
     if (this.phaseNow === 'migrating') await this.migration!.forward(entry);
     return commitInfoHash(info.storeInfos);
+  }
+
+  /** How a commit's durable batch is written (see `RootStoreOptions.syncCommits`). */
+  private get commitWrite(): WriteOptions {
+    return { sync: this.options.syncCommits !== false };
   }
 
   /** Whether logging `version` would take the log of a migration that does not run past its limit. */
@@ -492,7 +505,7 @@ export class RootStore {
     let info;
     if (sc) {
       await sc.writeChangeset(changeset);
-      info = await sc.commit(version, logOps);
+      info = await sc.commit(version, logOps, this.commitWrite);
     } else {
       // store/v1's trees number their versions themselves.
       const v1 = this.v1!;
@@ -501,7 +514,7 @@ export class RootStore {
           details: { trees: v1.latestVersion, version },
         });
       }
-      info = await v1.commit(changeset, logOps);
+      info = await v1.commit(changeset, logOps, this.commitWrite);
     }
     // The version is committed from here on (its hash is final, the log holds its changeset), but
     // it becomes the latest only once the SS holds it too, or is known to lack it: a query in

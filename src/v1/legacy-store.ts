@@ -2,7 +2,7 @@ import type { Observable } from 'rxjs';
 import { type BatchReader, fromBatchReader } from '../core/batch-reader.js';
 import type { Changeset } from '../core/changeset.js';
 import { diskLocation, type LevelDb } from '../db/level-db.js';
-import type { WriteOp } from '../db/namespace.js';
+import type { WriteOp, WriteOptions } from '../db/namespace.js';
 import { checkVersion } from '../core/version.js';
 import type { IavlTree } from '../iavl/iavl-tree.js';
 import type { ImmutableTree } from '../iavl/immutable-tree.js';
@@ -79,11 +79,12 @@ export class LegacyStore {
   /**
    * Commits `changeset` as the next version atomically; returns its CommitInfo. `extraOps` (writes
    * to other namespaces of the same database, such as the migration's changeset log) become
-   * durable in the same batch.
+   * durable in the same batch. `sync` makes the batch survive an OS crash or power loss before
+   * this resolves (Go's store/v1 writes its commits with `WriteSync`).
    */
-  async commit(changeset: Changeset, extraOps: readonly WriteOp[] = []): Promise<CommitInfo> {
+  async commit(changeset: Changeset, extraOps: readonly WriteOp[] = [], options: WriteOptions = {}): Promise<CommitInfo> {
     await this.multi.applyChangeset(changeset);
-    return this.multi.commit(this.multi.latestVersion + 1, extraOps);
+    return this.multi.commit(this.multi.latestVersion + 1, extraOps, options);
   }
 
   /** The database this store lives in. */

@@ -158,3 +158,51 @@ describe('power loss after the switch of an SS-only migration', () => {
     await v2.db.close();
   });
 });
+
+describe('power loss after a commit returned (syncCommits)', () => {
+  const commitThree = async (options: { syncCommits?: boolean }) => {
+    const v1 = await imagingDb();
+    const root = await RootStore.open({ v1: { db: v1.db, storeKeys: STORES }, v2: { db: await openDb() }, ...options });
+    for (let v = 1; v <= 3; v++) await root.commit(scenarioChangeset(v, 2, STORES));
+    await root.close();
+    // The OS crashed: of store/v1's database, what its last synced write made durable is left.
+    const crashed = await restoreImage(v1.crashTo(0));
+    const reopened = await RootStore.open({ v1: { db: crashed, storeKeys: STORES }, v2: { db: await openDb() } });
+    const latest = reopened.latestVersion;
+    await reopened.close();
+    await crashed.close();
+    await v1.db.close();
+    return latest;
+  };
+
+  it('keeps every version whose app hash was returned (the default: synced like Go\'s WriteSync)', async () => {
+    expect(await commitThree({})).toBe(3);
+  });
+
+  it('with syncCommits false, an OS crash may lose them (a process kill still does not)', async () => {
+    expect(await commitThree({ syncCommits: false })).toBe(0);
+  });
+
+  it('keeps the versions committed to store/v2 after the switch', async () => {
+    const v1db = await openDb();
+    const v2 = await imagingDb();
+    const v1 = await LegacyStore.open(v1db, { storeKeys: STORES, exportWorker: false });
+    for (let v = 1; v <= 4; v++) await v1.commit(scenarioChangeset(v, 2, STORES).changeset);
+    const root = await RootStore.open({ v1: { db: v1db, storeKeys: STORES }, v2: { db: v2.db }, migrate: true });
+    await firstValueFrom(root.events$.pipe(filter((e) => e.type === 'restored')));
+    await root.commit(scenarioChangeset(5, 2, STORES));
+    expect(root.phase).toBe('switched');
+    const afterSwitch = v2.count();
+    await root.commit(scenarioChangeset(6, 2, STORES));
+    await root.commit(scenarioChangeset(7, 2, STORES));
+    await root.close();
+    const v2db = await restoreImage(v2.crashTo(afterSwitch));
+    const reopened = await RootStore.open({ v1: { db: v1db, storeKeys: STORES }, v2: { db: v2db } });
+    expect(reopened.latestVersion).toBe(7);
+    expect(await reopened.query('bank', utf8('key-7-0'), { version: 7 })).toEqual({ version: 7, value: utf8('value-7-0') });
+    await reopened.close();
+    await v1db.close();
+    await v2db.close();
+    await v2.db.close();
+  });
+});
