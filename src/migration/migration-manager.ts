@@ -307,12 +307,18 @@ export class MigrationManager {
       inputs.add(done$.subscribe(stopped));
       let restored = false;
       let switched = false;
-      // A previous run's writes still under way must land before the targets are inspected or wiped.
-      const inspected = this.settled().then(() => Promise.all([resume ? this.targetState(version) : this.requireEmpty(version), this.log.latest()]));
+      // A previous run's writes still under way must land before the targets are inspected or wiped;
+      // a run stopped meanwhile inspects (and wipes) nothing.
+      let ended = false;
+      const inspected = this.settled().then(() =>
+        ended ? undefined : Promise.all([resume ? this.targetState(version) : this.requireEmpty(version), this.log.latest()]),
+      );
       let sinks: ReturnType<typeof restoreSinks> | undefined;
-      const sinksSettled = (): Promise<unknown> => sinks?.settled() ?? Promise.resolve();
+      // The inspection is one of the run's writes (it may wipe the targets), then the sinks' ones.
+      const sinksSettled = (): Promise<unknown> => inspected.then(() => sinks?.settled(), () => undefined);
       this.underWay.add(sinksSettled);
       return from(inspected).pipe(
+        filter((inspection): inspection is [TargetState, number] => inspection !== undefined),
         concatMap(([state, logged]) => {
           this.logInfo(state.restored ? 'migration resumed' : 'migration started', {
             height: version,
@@ -368,6 +374,7 @@ export class MigrationManager {
         }),
         takeUntil(this.closed),
         finalize(() => {
+          ended = true;
           inputs.unsubscribe();
           // What the run issued is awaited by the next run and by close() until it has settled.
           void sinksSettled().then(() => this.underWay.delete(sinksSettled));
@@ -404,10 +411,13 @@ export class MigrationManager {
       throw new StoreError('ERR_STATE', 'migration is not done yet: sync needs a finished restore');
     }
     this.claim('sync');
+    // close() stops it between steps like a run (a step under way is awaited by close()).
+    let closed = false;
+    const closing = this.closed.subscribe(() => (closed = true));
     try {
       const latest = await this.log.latest();
       const from = this.migrated.value + 1;
-      if (latest >= from) {
+      if (latest >= from && !closed) {
         await lastValueFrom(
           applyLogged(from, {
             latest$: of(latest),
@@ -415,12 +425,18 @@ export class MigrationManager {
             read: (v) => defer(() => this.log.read(v)),
             apply: (entry) => this.apply(entry),
             waitTurn: () => whenIdle(this.options.busy$),
-          }).pipe(takeWhile((event) => event.type !== 'caughtUp')),
+          }).pipe(takeWhile((event) => event.type !== 'caughtUp'), takeUntil(this.closed)),
           { defaultValue: undefined },
         );
       }
+      if (closed) {
+        throw new StoreError('ERR_CLOSED', `the migration manager was closed during sync, at version ${this.migrated.value}`, {
+          details: { migrated: this.migrated.value },
+        });
+      }
       return this.migrated.value;
     } finally {
+      closing.unsubscribe();
       this.running = false;
     }
   }

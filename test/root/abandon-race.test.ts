@@ -5,7 +5,7 @@ import { CommitStore } from '../../src/commitment/commit-store.js';
 import { LegacyStore } from '../../src/v1/legacy-store.js';
 import { RootStore } from '../../src/root/root-store.js';
 import { scenarioChangeset } from '../support/changesets.js';
-import { blockTime } from '../support/db.js';
+import { blockTime, commitPastSwitch } from '../support/db.js';
 
 /**
  * Suspicion: writes of an abandoned migration still in flight land after the wipe that the next
@@ -80,13 +80,7 @@ async function abandonWithWriteInFlight(match: (key: string) => boolean) {
     await firstValueFrom(root.events$.pipe(filter((ev) => ev.type === 'restored')));
     hold.release();
     await hold.held!.landed;
-    let commitError: string | undefined;
-    for (let v = 9; v <= 40 && commitError === undefined; v++) {
-      const switched = root.phase === 'switched';
-      await root.commit(scenarioChangeset(v, 8, STORES)).catch((error: unknown) => void (commitError = String(error)));
-      if (switched) break;
-      await blockTime(root);
-    }
+    const commitError = await commitPastSwitch(root, 9, STORES);
     return { v1db, v2db, root, held: hold.held!.ops, abandonWaitedForTheWrite, commitError, restore: hold.restore };
   } catch (error) {
     await root.close();

@@ -2,6 +2,8 @@ import { chmodSync, cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDb, type LevelDb } from '../../src/db/level-db.js';
+import type { VersionedChangeset } from '../../src/core/changeset.js';
+import { scenarioChangeset } from './changesets.js';
 
 /** A fresh temporary folder, removed by the returned cleanup. */
 export function tempDir(prefix = 'rxsm-'): { path: string; cleanup: () => void } {
@@ -61,4 +63,23 @@ export async function blockTime(root: { phase: string; migratedVersion: number; 
   for (let i = 0; i < 2000 && root.phase === 'migrating' && root.migratedVersion < root.latestVersion; i++) {
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
+}
+
+/**
+ * Commits scenario blocks from `from` on until the root store has switched, and one block after
+ * the switch; returns the first commit failure's text, if any (the loop stops there).
+ */
+export async function commitPastSwitch(
+  root: { phase: string; migratedVersion: number; latestVersion: number; commit(changeset: VersionedChangeset): Promise<unknown> },
+  from: number,
+  stores: readonly string[],
+): Promise<string | undefined> {
+  let commitError: string | undefined;
+  for (let v = from; v <= from + 31 && commitError === undefined; v++) {
+    const switched = root.phase === 'switched';
+    await root.commit(scenarioChangeset(v, 8, stores)).catch((error: unknown) => void (commitError = String(error)));
+    if (switched) break;
+    await blockTime(root);
+  }
+  return commitError;
 }
