@@ -404,7 +404,8 @@ export class MigrationManager {
 
   /**
    * Applies every changeset in the log after the migrated version, in order (Go `Sync`), and
-   * resolves with the new migrated version. Before `migrate` finished it is a typed error.
+   * resolves with the new migrated version. Before `migrate` finished it is a typed error;
+   * `close()` stops it between two versions, and it then rejects with `ERR_CLOSED`.
    */
   async sync(): Promise<number> {
     if (this.restoredHeight === undefined) {
