@@ -56,7 +56,9 @@ export interface RootStoreOptions {
    * so a version whose app hash was returned survives an OS crash or power loss, as Go's store/v1
    * writes its commits with `WriteSync`. Default true. false saves an fsync per block: a killed
    * process still loses nothing, but an OS crash may lose the last versions committed (a CometBFT
-   * node replays them from its block store).
+   * node replays them from its block store). Ignored (synced) while a migration is recorded, and
+   * after the switch of an SS-only migration: store/v2 then follows store/v1's commits and must
+   * never hold a version store/v1 lost.
    */
   readonly syncCommits?: boolean;
 }
@@ -480,9 +482,18 @@ export class RootStore {
     return commitInfoHash(info.storeInfos);
   }
 
-  /** How a commit's durable batch is written (see `RootStoreOptions.syncCommits`). */
+  /**
+   * How a commit's durable batch is written (see `RootStoreOptions.syncCommits`). Synced anyway
+   * while store/v2 follows store/v1's commits: during a migration (it applies each logged version
+   * to store/v2, whose database syncs at the trims and the switch) and, without an SC, after the
+   * switch (store/v1's trees stay the commitment and the SS write of every commit is synced).
+   * Otherwise an OS crash could keep store/v2 at a version store/v1 lost: the replayed block then
+   * fails the migration as a duplicate, or the SS is ahead of its commitment and the store no
+   * longer opens.
+   */
   private get commitWrite(): WriteOptions {
-    return { sync: this.options.syncCommits !== false };
+    const followed = this.record?.status === 'migrating' || (this.record?.status === 'switched' && this.sc === null);
+    return { sync: this.options.syncCommits !== false || followed };
   }
 
   /** Whether logging `version` would take the log of a migration that does not run past its limit. */

@@ -7,7 +7,7 @@
 import { filter, firstValueFrom, NEVER, Subject } from 'rxjs';
 import { utf8 } from '../../src/core/bytes.js';
 import type { VersionedChangeset } from '../../src/core/changeset.js';
-import { openDb, type LevelDb } from '../../src/db/level-db.js';
+import { openDb } from '../../src/db/level-db.js';
 import { CommitStore } from '../../src/commitment/commit-store.js';
 import { StorageStore } from '../../src/storage/storage-store.js';
 import { LegacyStore } from '../../src/v1/legacy-store.js';
@@ -16,46 +16,14 @@ import { MigrationManager } from '../../src/migration/migration-manager.js';
 import { RootStore } from '../../src/root/root-store.js';
 import type { MigrationEvent } from '../../src/migration/events.js';
 import { scenarioChangeset } from '../support/changesets.js';
+import { imagingDb, restoreImage } from '../support/power-loss.js';
 
 const STORES = ['bank', 'staking'];
-
-async function contents(db: LevelDb): Promise<[Uint8Array, Uint8Array][]> {
-  return (await db.iterator().all()) as [Uint8Array, Uint8Array][];
-}
-
-/** A memory database that remembers its contents as of its last synced write (its durable image). */
-async function powerLossDb(): Promise<{ db: LevelDb; durable: () => [Uint8Array, Uint8Array][] }> {
-  const db = await openDb();
-  let image: [Uint8Array, Uint8Array][] = [];
-  const original = db.batch.bind(db) as (...a: unknown[]) => any;
-  (db as { batch: unknown }).batch = (...args: unknown[]) => {
-    if (args.length > 0) {
-      const options = args[1] as { sync?: boolean } | undefined;
-      return (original(...args) as Promise<void>).then(async () => {
-        if (options?.sync) image = await contents(db);
-      });
-    }
-    const chained = original();
-    const write = chained.write.bind(chained);
-    chained.write = async (options?: { sync?: boolean }) => {
-      await write(options);
-      if (options?.sync) image = await contents(db);
-    };
-    return chained;
-  };
-  return { db, durable: () => image };
-}
-
-async function restoreImage(image: [Uint8Array, Uint8Array][]): Promise<LevelDb> {
-  const db = await openDb();
-  if (image.length > 0) await db.batch(image.map(([key, value]) => ({ type: 'put' as const, key, value })));
-  return db;
-}
 
 describe('power loss during a migration', () => {
   it('never trims a changeset from the log before the targets hold it durably', async () => {
     const v1db = await openDb();
-    const target = await powerLossDb();
+    const target = await imagingDb();
     const v1 = await LegacyStore.open(v1db, { storeKeys: STORES, exportWorker: false });
     for (let v = 1; v <= 4; v++) await v1.commit(scenarioChangeset(v, 2, STORES).changeset);
     const options = (sc: CommitStore, ss: StorageStore) => ({ db: v1db, logPrefix: utf8('m/'), snapshots: new SnapshotManager(v1), sc, ss, trimEvery: 2 });
@@ -82,7 +50,7 @@ describe('power loss during a migration', () => {
 
     // Power loss: store/v1's database kept its writes (the trim among them); the targets' database
     // keeps only what a synced write made durable.
-    const v2db = await restoreImage(target.durable());
+    const v2db = await restoreImage(target.crashTo(0));
     const sc2 = await CommitStore.open(v2db, { storeKeys: STORES, prefix: 'sc/' });
     const ss2 = await StorageStore.open(v2db, { prefix: 'ss/', storeKeys: STORES });
     const manager2 = new MigrationManager(options(sc2, ss2));
@@ -106,32 +74,6 @@ describe('power loss during a migration', () => {
     await target.db.close();
   });
 });
-
-/**
- * A memory database that keeps an image of its contents after every write, and which of them
- * were synced: an OS crash may leave it at any image from the last synced one on.
- */
-async function imagingDb(): Promise<{ db: LevelDb; count: () => number; crashTo: (wanted: number) => [Uint8Array, Uint8Array][] }> {
-  const db = await openDb();
-  const images: [Uint8Array, Uint8Array][][] = [[]];
-  let lastSynced = 0;
-  const original = db.batch.bind(db) as (...a: unknown[]) => any;
-  const record = async (sync: boolean | undefined) => {
-    images.push(await contents(db));
-    if (sync) lastSynced = images.length - 1;
-  };
-  (db as { batch: unknown }).batch = (...args: unknown[]) => {
-    if (args.length > 0) return (original(...args) as Promise<void>).then(() => record((args[1] as { sync?: boolean } | undefined)?.sync));
-    const chained = original();
-    const write = chained.write.bind(chained);
-    chained.write = async (options?: { sync?: boolean }) => {
-      await write(options);
-      await record(options?.sync);
-    };
-    return chained;
-  };
-  return { db, count: () => images.length - 1, crashTo: (wanted) => images[Math.max(wanted, lastSynced)]! };
-}
 
 describe('power loss after the switch of an SS-only migration', () => {
   it('the store opens again: no log entry is deleted before the SS holds its version durably', async () => {
