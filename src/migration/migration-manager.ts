@@ -25,6 +25,7 @@ import {
   throwIfEmpty,
   tap,
 } from 'rxjs';
+import { checkPositiveInteger } from '../core/positive-integer.js';
 import { StoreError } from '../core/errors.js';
 import type { VersionedChangeset } from '../core/changeset.js';
 import { checkVersion } from '../core/version.js';
@@ -113,6 +114,8 @@ export class MigrationManager {
   private readonly underWay = new Set<() => Promise<unknown>>();
 
   constructor(private readonly options: MigrationManagerOptions) {
+    checkPositiveInteger(options.batchSize, 'batchSize');
+    checkPositiveInteger(options.trimEvery, 'trimEvery');
     this.log = ChangesetLog.in(new Namespace(options.db, options.logPrefix ?? new Uint8Array(0)));
   }
 
@@ -335,7 +338,7 @@ export class MigrationManager {
             importSc: state.importSc,
             importSs: state.importSs,
             resumeSs: state.resumeSs,
-            ...(this.options.batchSize ? { batchSize: this.options.batchSize } : {}),
+            ...(this.options.batchSize === undefined ? {} : { batchSize: this.options.batchSize }),
             ...(this.options.busy$ ? { busy$: this.options.busy$ } : {}),
           });
           return migrationPipeline({

@@ -144,7 +144,7 @@ export function restoreSinks(options: {
     checkStore,
     finish,
     abandon,
-    ...(options.batchSize ? { batchSize: options.batchSize } : {}),
+    ...(options.batchSize === undefined ? {} : { batchSize: options.batchSize }),
     ...(options.busy$ ? { busy$: options.busy$ } : {}),
     /** Resolves once every sink call made so far (and the writer's suspension) has settled. */
     settled: async () => {

@@ -16,6 +16,7 @@ import { MigrationManager, type MigrationLogger } from '../migration/migration-m
 import { ChangesetLog } from '../migration/changeset-log.js';
 import { migrationRecordOp, readMigrationRecord, type MigrationRecord } from './migration-record.js';
 import { V1_MIGRATION_LOG_PREFIX, V2_LAYOUT } from './v2-layout.js';
+import { checkPositiveInteger } from '../core/positive-integer.js';
 
 /** Options of {@link RootStore.open}. */
 export interface RootStoreOptions {
@@ -155,6 +156,7 @@ export class RootStore {
    * store/v2 durably holds; store/v2 is never read before the switch).
    */
   static async open(options: RootStoreOptions): Promise<RootStore> {
+    checkPositiveInteger(options.batchSize, 'batchSize');
     const limit = options.failedMigrationLogLimit;
     if (limit !== undefined && !(Number.isSafeInteger(limit) && limit >= 1)) {
       throw new StoreError('ERR_INVALID_ARGUMENT', `failedMigrationLogLimit ${String(limit)} must be a whole number of changesets, at least 1`, {

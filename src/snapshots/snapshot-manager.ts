@@ -3,6 +3,7 @@ import { PullObservable, pullFromReader } from '../core/pull.js';
 import type { BatchReader } from '../core/batch-reader.js';
 import type { SnapshotItem } from '../proto/snapshot-item.js';
 import { OperationLock } from './operation-lock.js';
+import { checkPositiveInteger } from '../core/positive-integer.js';
 
 /** Anything that can export its state at a version as snapshot items (store/v1, or a new SC). */
 export interface Snapshotter {
@@ -29,6 +30,7 @@ export class SnapshotManager {
   private readonly batchSize: number;
 
   constructor(snapshotter: Snapshotter, options: SnapshotManagerOptions = {}) {
+    checkPositiveInteger(options.batchSize, 'batchSize');
     this.source = snapshotter;
     this.batchSize = options.batchSize ?? 2048;
   }
