@@ -232,6 +232,8 @@ export class MigrationManager {
       scRestored = sc.latestVersion >= height;
       if (!scRestored) await sc.clear();
     }
+    // A wipe that stopped half-way (crash) left data behind a store that reads as empty: finish it.
+    if (ss.pendingClear) await ss.clear();
     if (ss.latestVersion > 0 && ss.latestVersion < height) throw inconsistent('the new SS', ss.latestVersion);
     const ssRestored = ss.latestVersion >= height;
     const pending = ss.pendingRestoreVersion;
@@ -248,6 +250,8 @@ export class MigrationManager {
 
   private async requireEmpty(height: number): Promise<TargetState> {
     const { sc, ss } = this.options;
+    // The remains of a wipe that stopped half-way are not data of an earlier migration: finish it.
+    if (ss.pendingClear) await ss.clear();
     const used = (sc?.latestVersion ?? 0) > 0 || ss.latestVersion > 0 || ss.pendingRestoreVersion !== undefined;
     if (used) {
       throw new StoreError(

@@ -67,6 +67,8 @@ export class SsIterator implements BatchReader<SsEntry>, AsyncIterable<SsEntry> 
   private ended = false;
   private closed = false;
   private closing: Promise<void> | undefined;
+  /** Why the iteration was cut short from outside (the store closed): later reads reject with it. */
+  private failure: StoreError | undefined;
   private reading: Promise<unknown> = Promise.resolve();
 
   /** @internal Made by `StorageStore.iterator` / `reverseIterator`, which validate `init`. */
@@ -110,9 +112,22 @@ export class SsIterator implements BatchReader<SsEntry>, AsyncIterable<SsEntry> 
         }),
       );
     }
-    const result = this.reading.then(() => this.readNow(max));
+    const result = this.reading.then(async () => {
+      const out = await this.readNow(max);
+      if (this.failure !== undefined) throw this.failure;
+      return out;
+    });
     this.reading = result.catch(() => undefined);
     return result;
+  }
+
+  /**
+   * Closes the iterator on behalf of its store: unlike `close()`, the read under way and every
+   * later read reject with `reason`, so a consumer cannot mistake the cut for the end of the range.
+   */
+  abort(reason: StoreError): Promise<void> {
+    if (this.closing === undefined) this.failure ??= reason;
+    return this.close();
   }
 
   /** Releases the LevelDB iterator (and snapshot); safe to call more than once. */

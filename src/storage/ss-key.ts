@@ -13,6 +13,7 @@ import { StoreError } from '../core/errors.js';
  * m/restoring                                → u64 big-endian   version of an unfinished restore
  * m/restore-checkpoint                       → u64 big-endian   pairs that restore has made durable
  * m/pruning                                  → u64 big-endian   version of an unfinished prune
+ * m/clearing                                 → 0x01             present while a clear is unfinished
  * 'd' ‖ esc(storeKey) ‖ esc(key) ‖ ~u64be(v)  → kind ‖ value
  * ```
  *
@@ -53,6 +54,13 @@ export const META_RESTORING = utf8('m/restoring');
 export const META_RESTORE_CHECKPOINT = utf8('m/restore-checkpoint');
 /** Metadata key present only while a prune is unfinished; its value is the prune version. */
 export const META_PRUNING = utf8('m/pruning');
+/**
+ * Metadata key present only while a clear is unfinished: written with the clear's first batch
+ * (which drops latest and earliest), removed after its last data delete. Without it a clear that
+ * stopped half-way would leave a store that reads as empty at version 0 but whose leftover entries
+ * reappear as soon as commits bring the latest version up to theirs.
+ */
+export const META_CLEARING = utf8('m/clearing');
 /** First byte of every data key; the data section is `[DATA_START, DATA_END)`. */
 export const DATA_TAG = 0x64; // 'd'
 /** Namespace-relative start of the data section. */

@@ -70,7 +70,7 @@ const DEFAULT_READ_BATCH = 1024;
 const OP_OVERHEAD = 16;
 const WIPE_BATCH = 10_000;
 
-type WriterState = 'open' | 'committing' | 'committed' | 'aborted' | 'failed';
+type WriterState = 'open' | 'committing' | 'committed' | 'aborted' | 'suspended' | 'failed';
 
 /**
  * Loads a snapshot into an empty State Storage at one version H (`StorageStore.beginRestore`).
@@ -221,8 +221,8 @@ export class RestoreWriter {
    * `resumeRestore` again. For a failed migration that will be retried.
    */
   suspend(): void {
-    if (this.state === 'committed' || this.state === 'aborted') return;
-    this.state = 'aborted';
+    if (this.state === 'committed' || this.state === 'aborted' || this.state === 'suspended') return;
+    this.state = 'suspended';
     this.ops = [];
     this.pendingBytes = 0;
     this.pendingKeys = 0;
@@ -234,15 +234,17 @@ export class RestoreWriter {
    * Abandons the restore: drops the buffer and deletes everything already flushed (the whole data
    * section, which was empty when the restore began), then the restore marker. Idempotent. Called
    * during a commit it waits for the commit's outcome; a committed restore cannot be aborted
-   * (`ERR_STATE`).
+   * (`ERR_STATE`), and neither can a suspended writer's (`ERR_STATE`): once suspended, the
+   * restore belongs to whoever resumes it, and the store may have been cleared and reused since —
+   * wipe it with `StorageStore.clear()` instead.
    */
   async abort(): Promise<void> {
     if (this.aborting !== undefined) return this.aborting;
     this.host.checkOpen();
     if (this.committing !== undefined) await this.committing.catch(() => undefined);
-    if (this.state === 'committed') {
-      throw new StoreError('ERR_STATE', `restore to version ${this.version} is already committed`, {
-        details: { version: this.version },
+    if (this.state === 'committed' || this.state === 'suspended') {
+      throw new StoreError('ERR_STATE', `restore to version ${this.version} is already ${this.state}; it cannot be aborted through this writer`, {
+        details: { version: this.version, state: this.state },
       });
     }
     if (this.aborting === undefined) this.aborting = this.wipe();
@@ -285,7 +287,7 @@ export class RestoreWriter {
         // A batch queued behind a failed one must not land: the commit would otherwise mark
         // an incomplete restore as done.
         if (this.state === 'failed') throw this.failedError();
-        if (this.state === 'aborted') throw this.stateError('write');
+        if (this.state === 'aborted' || this.state === 'suspended') throw this.stateError('write');
         await this.host.namespace.write(ops);
       });
     } catch (error) {

@@ -1,6 +1,6 @@
 import type { Observable } from 'rxjs';
 import type { BatchReader } from '../core/batch-reader.js';
-import { asBytes, compareBytes, concatBytes, shortHex, toHex, utf8 } from '../core/bytes.js';
+import { asBytes, compareBytes, concatBytes, equalBytes, shortHex, toHex, utf8 } from '../core/bytes.js';
 import { checkChangeset, type Changeset } from '../core/changeset.js';
 import { StoreError, wrapIoError } from '../core/errors.js';
 import { checkVersion } from '../core/version.js';
@@ -19,6 +19,7 @@ import {
   encodeMetaVersion,
   encodeValue,
   keyPrefix,
+  META_CLEARING,
   META_EARLIEST,
   META_LATEST,
   META_PRUNING,
@@ -89,6 +90,8 @@ export class StorageStore {
   private restoring: number | undefined;
   /** The version of a prune that started but did not finish (its marker is still on disk). */
   private pruning: number | undefined;
+  /** A clear started and did not finish (its marker is on disk): leftover data may remain. */
+  private clearing: boolean;
   /** A long exclusive operation (restore, prune, clear) in progress, named for error messages. */
   private exclusive: string | undefined;
   /** The running prune or clear, which `close()` waits for (it stops between batches). */
@@ -102,11 +105,13 @@ export class StorageStore {
     earliest: number,
     restoring: number | undefined,
     pruning: number | undefined,
+    clearing: boolean,
   ) {
     this.latest = latest;
     this.earliest = earliest;
     this.restoring = restoring;
     this.pruning = pruning;
+    this.clearing = clearing;
   }
 
   /**
@@ -137,7 +142,8 @@ export class StorageStore {
     const earliest = (await read(META_EARLIEST, 'earliest version')) ?? 0;
     const restoring = await read(META_RESTORING, 'restore marker');
     const pruning = await read(META_PRUNING, 'prune marker');
-    return new StorageStore(namespace, storeKeys, latest, earliest, restoring, pruning);
+    const clearing = (await namespace.get(META_CLEARING)) !== undefined;
+    return new StorageStore(namespace, storeKeys, latest, earliest, restoring, pruning, clearing);
   }
 
   /** The last version applied or restored; 0 for an empty store. */
@@ -157,6 +163,15 @@ export class StorageStore {
    */
   get pendingRestoreVersion(): number | undefined {
     return this.restoring;
+  }
+
+  /**
+   * True when a `clear()` began but did not finish (crash, I/O error, close): the store reads as
+   * empty but may still hold data, so commits and restores fail with `ERR_STATE` until `clear()`
+   * is called again and completes.
+   */
+  get pendingClear(): boolean {
+    return this.clearing;
   }
 
   /**
@@ -270,6 +285,7 @@ export class StorageStore {
     return this.queue.run(async () => {
       this.checkOpen();
       this.checkNoExclusive(`restore version ${version}`);
+      this.checkNoPendingClear(`restore version ${version}`);
       if (version <= this.latest) {
         throw new StoreError('ERR_NOT_GREATER', `snapshot version ${version} is not greater than latest version ${this.latest}`, {
           details: { version, latestVersion: this.latest },
@@ -396,8 +412,10 @@ export class StorageStore {
 
   /**
    * Deletes everything of this store (data and metadata) in batches: latest and earliest go back
-   * to 0. Metadata goes first, so a clear that stops half-way leaves a store that reads as empty
-   * and refuses a restore (it still holds data) until cleared again. For wiping the remains of an
+   * to 0. Metadata goes first, with an "unfinished clear" marker that goes last, so a clear that
+   * stops half-way (crash, I/O error, close) leaves a store that reads as empty and refuses
+   * commits and restores (`pendingClear`, `ERR_STATE`) until cleared again: its leftover entries
+   * can never reappear under later commits. For wiping the remains of an
    * interrupted restore; `ERR_STATE` while a restore or a prune runs.
    */
   async clear(): Promise<void> {
@@ -407,10 +425,21 @@ export class StorageStore {
     await this.runExclusive(async () => {
       const ns = this.namespace;
       await this.queue.run(async () => {
-        await ns.write([ns.del(META_LATEST), ns.del(META_EARLIEST), ns.del(META_RESTORING), ns.del(META_RESTORE_CHECKPOINT), ns.del(META_PRUNING)]);
+        // The marker lands with the metadata deletes and goes only after the last data delete:
+        // until then commits and restores are refused (see `pendingClear`), also after a restart.
+        await ns.write([
+          ns.del(META_LATEST),
+          ns.del(META_EARLIEST),
+          ns.del(META_RESTORING),
+          ns.del(META_RESTORE_CHECKPOINT),
+          ns.del(META_PRUNING),
+          ns.put(META_CLEARING, Uint8Array.of(1)),
+        ]);
         this.latest = 0;
         this.earliest = 0;
         this.pruning = undefined;
+        this.restoring = undefined;
+        this.clearing = true;
       });
       const reader = ns.range();
       try {
@@ -418,12 +447,15 @@ export class StorageStore {
           this.checkOpen();
           const entries = await reader.next(DEFAULT_PRUNE_BATCH);
           if (entries.length === 0) break;
-          await this.queue.run(() => ns.write(entries.map(([key]) => ns.del(key))));
+          const ops = entries.filter(([key]) => !equalBytes(key, META_CLEARING)).map(([key]) => ns.del(key));
+          await this.queue.run(() => ns.write(ops));
         }
       } finally {
         await reader.close();
       }
-      this.restoring = undefined;
+      this.checkOpen();
+      await this.queue.run(() => ns.write([ns.del(META_CLEARING)]));
+      this.clearing = false;
     });
   }
 
@@ -436,7 +468,8 @@ export class StorageStore {
    */
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.all([...this.iterators].map((it) => it.close().catch(() => undefined)));
+    const closing = new StoreError('ERR_CLOSED', 'the state storage was closed during the iteration');
+    await Promise.all([...this.iterators].map((it) => it.abort(closing).catch(() => undefined)));
     await this.running?.catch(() => undefined);
     await this.queue.idle();
   }
@@ -551,6 +584,15 @@ export class StorageStore {
     }
     if (this.exclusive === CLEARING) {
       throw new StoreError('ERR_STATE', `cannot ${what}: ${CLEARING} is in progress`, { details: { running: CLEARING } });
+    }
+    this.checkNoPendingClear(what);
+  }
+
+  private checkNoPendingClear(what: string): void {
+    if (this.clearing) {
+      throw new StoreError('ERR_STATE', `cannot ${what}: an unfinished clear of the state storage left data behind; clear() it again`, {
+        details: { pendingClear: true },
+      });
     }
   }
 
