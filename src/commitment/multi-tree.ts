@@ -69,6 +69,7 @@ export class MultiTree {
     readonly layout: MultiTreeLayout,
     private readonly trees: Map<string, IavlTree>,
     latest: number,
+    private readonly cacheSize: number | undefined,
   ) {
     this.latest = latest;
   }
@@ -90,7 +91,7 @@ export class MultiTree {
       // else: nothing committed yet, or a store added after genesis (Go: InitialVersion on upgrade).
       trees.set(name, tree);
     }
-    return new MultiTree(ns, layout, trees, latest);
+    return new MultiTree(ns, layout, trees, latest, options.cacheSize);
   }
 
   /**
@@ -101,7 +102,9 @@ export class MultiTree {
     await this.ns.clear();
     for (const [name, tree] of this.trees) {
       tree.ndb.clearCache();
-      this.trees.set(name, await IavlTree.open(this.ns.db, { prefix: tree.ndb.ns.prefix }));
+      // Opened as `open` does: the node cache keeps its configured size.
+      const options = { prefix: tree.ndb.ns.prefix, ...(this.cacheSize === undefined ? {} : { cacheSize: this.cacheSize }) };
+      this.trees.set(name, await IavlTree.open(this.ns.db, options));
     }
     this.latest = 0;
     this.earliest = undefined;
@@ -133,6 +136,7 @@ export class MultiTree {
    * touched, so a bad changeset changes nothing.
    */
   async applyChangeset(changeset: Changeset): Promise<void> {
+    this.assertNotCommitting('stage a changeset');
     for (const group of changeset.changes) {
       this.tree(group.storeKey);
       for (const pair of group.pairs) {
@@ -148,6 +152,7 @@ export class MultiTree {
         }
       }
     }
+    this.applying++;
     try {
       // The prefetch reads nodes the writes read anyway (the paths and their siblings), so its
       // read error is the changeset's, rolled back like any other.
@@ -176,6 +181,23 @@ export class MultiTree {
     } catch (error) {
       this.rollback();
       throw error;
+    } finally {
+      this.applying--;
+    }
+  }
+
+  /** Changesets being staged, and whether a commit is staging and writing its version. */
+  private applying = 0;
+  private committing = false;
+
+  /**
+   * Staging overlapping a commit would be half in the committed version (the trees not yet staged)
+   * and half silently dropped (the trees staged, whose working root the commit then replaces).
+   */
+  private assertNotCommitting(what: string): void {
+    if (this.committing || this.applying > 0) {
+      const busy = this.committing ? 'a commit' : 'a changeset being staged';
+      throw new StoreError('ERR_STATE', `cannot ${what} in ${this.layout.name} while ${busy} is under way`);
     }
   }
 
@@ -197,6 +219,8 @@ export class MultiTree {
         { details: { expected: this.latest + 1, received: version } },
       );
     }
+    this.assertNotCommitting('commit');
+    this.committing = true;
     const staged: StagedVersion[] = [];
     const ops: WriteOp[] = [];
     try {
@@ -228,6 +252,8 @@ export class MultiTree {
       // committed state instead of applying the same changeset on top of itself.
       this.rollback();
       throw error;
+    } finally {
+      this.committing = false;
     }
   }
 
@@ -354,7 +380,16 @@ export class MultiTree {
   /** Makes `version` the working state of every tree (discarding uncommitted changes). */
   async loadVersion(version: number): Promise<void> {
     await this.checkReadVersion(version);
-    for (const tree of this.trees.values()) await tree.loadVersion(version);
+    try {
+      for (const tree of this.trees.values()) await tree.loadVersion(version);
+    } catch (error) {
+      // Some trees moved, some did not: back to the committed state.
+      for (const tree of this.trees.values()) await tree.loadVersion(this.latest).catch(() => undefined);
+      throw error;
+    }
+    // The working state is `version`: the next commit is `version + 1` (Go rolls its latest back
+    // the same way; a replay of the same writes saves the same versions again).
+    this.latest = version;
   }
 
   /**
@@ -378,12 +413,18 @@ export class MultiTree {
         }
       }
     }
-    for (const tree of this.trees.values()) {
-      if ((await tree.firstVersion()) <= version) await tree.deleteVersionsTo(version);
+    try {
+      for (const tree of this.trees.values()) {
+        if ((await tree.firstVersion()) <= version) await tree.deleteVersionsTo(version);
+      }
+      const ops: WriteOp[] = [];
+      for (let v = Math.max(from, 1); v <= version; v++) ops.push(this.ns.del(this.layout.commitInfoKey(v)));
+      await this.ns.write(ops);
+    } catch (error) {
+      // Some trees may have lost versions: the earliest version is computed again from the trees.
+      this.earliest = undefined;
+      throw error;
     }
-    const ops: WriteOp[] = [];
-    for (let v = Math.max(from, 1); v <= version; v++) ops.push(this.ns.del(this.layout.commitInfoKey(v)));
-    await this.ns.write(ops);
     this.earliest = version + 1;
   }
 
@@ -397,7 +438,20 @@ export class MultiTree {
       // Without any tree (a commit info that lists no store), only the latest commit info is known.
       let earliest = this.latest;
       for (const tree of this.trees.values()) earliest = Math.min(earliest, await tree.firstVersion());
-      this.earliest = Math.max(earliest, 1);
+      earliest = Math.max(earliest, 1);
+      // A restored tree may keep its root at the root's own older version (see
+      // `NodeDb.firstVersion`), which no commit was made at: the versions start at the first
+      // commit info from there (they run up to the latest).
+      const committed = async (v: number): Promise<boolean> => (await this.ns.get(this.layout.commitInfoKey(v))) !== undefined;
+      if (!(await committed(earliest))) {
+        let hi = this.latest;
+        while (earliest < hi) {
+          const mid = Math.floor((earliest + hi) / 2);
+          if (await committed(mid)) hi = mid;
+          else earliest = mid + 1;
+        }
+      }
+      this.earliest = earliest;
     }
     return this.earliest;
   }

@@ -34,6 +34,8 @@ export class SnapshotReader implements BatchReader<SnapshotItem> {
     private readonly trees: SnapshotTrees,
     readonly version: number,
     release: () => void,
+    /** Stores the commit info of `version` lists (checked by `open`); `undefined`: not checked. */
+    private readonly committed?: ReadonlySet<string>,
   ) {
     this.release = release;
   }
@@ -52,18 +54,27 @@ export class SnapshotReader implements BatchReader<SnapshotItem> {
       });
     }
     const release = store.pin(version);
+    const committed = new Set<string>();
     try {
       const earliest = await store.earliestVersion();
-      if (version < earliest) {
-        throw new StoreError('ERR_VERSION_PRUNED', `cannot snapshot version ${version}: pruned, the earliest version is ${earliest}`, {
+      const pruned = (): StoreError =>
+        new StoreError('ERR_VERSION_PRUNED', `cannot snapshot version ${version}: pruned, the earliest version is ${earliest}`, {
           details: { earliestVersion: earliest, requestedVersion: version },
         });
+      if (version < earliest) throw pruned();
+      // The stores committed at `version` must all have it: one that lost it to a prune (an
+      // interrupted one, or one under way when the pin was taken) is not an empty store.
+      const info = await store.getCommitInfo(version);
+      if (info === undefined) throw pruned();
+      for (const { name } of info.storeInfos) committed.add(name);
+      for (const name of store.storeKeys) {
+        if (committed.has(name) && !(await store.tree(name).ndb.hasVersion(version))) throw pruned();
       }
     } catch (error) {
       release();
       throw error;
     }
-    return new SnapshotReader({ storeKeys: store.storeKeys, nodeDb: (storeKey) => store.tree(storeKey).ndb }, version, release);
+    return new SnapshotReader({ storeKeys: store.storeKeys, nodeDb: (storeKey) => store.tree(storeKey).ndb }, version, release, committed);
   }
 
   /**
@@ -85,8 +96,15 @@ export class SnapshotReader implements BatchReader<SnapshotItem> {
         if (name === undefined) break;
         out.push({ kind: 'store', name });
         const ndb = this.trees.nodeDb(name);
-        // A store whose tree starts after this version (added later) is empty here.
-        const opened = (await ndb.hasVersion(this.version)) ? await ExportReader.open(ndb, this.version) : undefined;
+        // A store whose tree starts after this version (added later) is empty here; a store
+        // committed at this version that lost it is an error, never an empty store.
+        const exists = await ndb.hasVersion(this.version);
+        if (!exists && this.committed?.has(name)) {
+          throw new StoreError('ERR_VERSION_PRUNED', `cannot snapshot version ${this.version}: store ${name} was pruned`, {
+            details: { store: name, requestedVersion: this.version },
+          });
+        }
+        const opened = exists ? await ExportReader.open(ndb, this.version) : undefined;
         if (this.closed) {
           // Closed while this store's export opened: close found no reader, so its pin is released here.
           await opened?.close();

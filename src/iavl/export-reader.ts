@@ -60,6 +60,11 @@ export class ExportReader implements BatchReader<ExportNode> {
     checkVersion(version, 'export version', 1);
     const release = ndb.pin(version);
     try {
+      if (ndb.isPruned(version)) {
+        throw new StoreError('ERR_VERSION_NOT_FOUND', `cannot export version ${version}: it was pruned`, {
+          details: { version },
+        });
+      }
       const entry = await ndb.getRoot(version);
       if (entry === undefined) {
         throw new StoreError('ERR_VERSION_NOT_FOUND', `cannot export version ${version}: it does not exist`, {

@@ -312,14 +312,37 @@ export class NodeDb {
     if (first === 0) return 0;
     // Pruning can leave nodes of older versions without their root: search for the first root.
     const latest = await this.latestVersion();
-    let lo = first;
-    let hi = latest;
+    let found = await this.searchFirstRoot(first, latest);
+    // An imported tree stores its root at (u, 1), u being the root node's own version, below the
+    // imported version H when the root did not change from u to H (as Go's importer does): a lone
+    // root key with no version u + 1 after it. The versions of the tree start after it.
+    while (found < latest && !(await this.hasVersion(found + 1))) {
+      const after = await this.searchFirstRoot(found + 1, latest);
+      if (!(await this.hasVersion(after))) break; // nothing above: `found` is the last version
+      found = after;
+    }
+    return found;
+  }
+
+  /** Binary search of the first version in `lo..hi` with a root (the roots are a run up to `hi`). */
+  private async searchFirstRoot(lo: number, hi: number): Promise<number> {
     while (lo < hi) {
       const mid = Math.floor((lo + hi) / 2);
       if (await this.hasVersion(mid)) hi = mid;
       else lo = mid + 1;
     }
     return lo;
+  }
+
+  /**
+   * The next version after `version` that has a root, up to `latest`; `undefined` when none. Versions
+   * are a run, except for the lone root of an imported tree (see {@link firstVersion}).
+   */
+  async nextVersion(version: number, latest: number): Promise<number | undefined> {
+    if (version >= latest) return undefined;
+    if (await this.hasVersion(version + 1)) return version + 1;
+    const after = await this.searchFirstRoot(version + 1, latest);
+    return (await this.hasVersion(after)) ? after : undefined;
   }
 
   /** True when `version` has a root (v1 or legacy). */
@@ -370,6 +393,29 @@ export class NodeDb {
   pinCount(version: number): number {
     return this.pins.get(version) ?? 0;
   }
+
+  /**
+   * Records that the deletion of every version up to `version` was issued. Called by the pruner
+   * right after it checked the pins and in the same synchronous step as its write (returning an undo
+   * for a failed write), so that an
+   * export pinning such a version afterwards sees it (see {@link isPruned}) instead of reading nodes
+   * that are being deleted.
+   */
+  markPruned(version: number): () => void {
+    const before = this.prunedTo;
+    if (version > before) this.prunedTo = version;
+    // Undone when the deletion could not be written: the version is still there.
+    return () => {
+      if (this.prunedTo === version) this.prunedTo = before;
+    };
+  }
+
+  /** True when the deletion of `version` was issued (this process). */
+  isPruned(version: number): boolean {
+    return version <= this.prunedTo;
+  }
+
+  private prunedTo = 0;
 
   /** Drops every cached node (after the namespace was rewritten underneath). */
   clearCache(): void {

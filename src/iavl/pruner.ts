@@ -22,9 +22,10 @@ async function rootNode(ndb: NodeDb, version: number): Promise<{ node: Node | un
  * then walk this tree, skipping shared subtrees. A root that the next version still uses moves
  * from `(version, 1)` to `(version, 0)` (as Go does), so `version` itself stops existing.
  */
-export async function deleteVersion(ndb: NodeDb, version: number): Promise<void> {
+export async function deleteVersion(ndb: NodeDb, version: number, nextVersion: number = version + 1): Promise<void> {
   const current = await rootNode(ndb, version);
-  const next = await rootNode(ndb, version + 1);
+  // The next version that exists: `version + 1`, except after the lone root of an imported tree.
+  const next = await rootNode(ndb, nextVersion);
   const shared = new Set<string>();
   const markShared = async (node: Node): Promise<void> => {
     if (node.version <= version) {
@@ -61,7 +62,22 @@ export async function deleteVersion(ndb: NodeDb, version: number): Promise<void>
   // The root key is either an orphaned root (already dropped above), a reference, an empty root,
   // or a root that moved to nonce 0: in every case the key itself goes.
   ops.push(ndb.ns.del(nodeDbKey(rootKey)));
-  await ndb.ns.write(ops);
+  // Checked again here, in the same synchronous step as the write: an export may have pinned the
+  // version while this one was being read; one that pins it from now on sees it marked pruned.
+  if (ndb.pinCount(version) > 0) throw pinned(version);
+  const unmark = ndb.markPruned(version);
+  try {
+    await ndb.ns.write(ops);
+  } catch (error) {
+    unmark();
+    throw error;
+  }
+}
+
+function pinned(version: number): StoreError {
+  return new StoreError('ERR_VERSION_PINNED', `cannot prune version ${version}: an export of it is in progress`, {
+    details: { version },
+  });
 }
 
 /**
@@ -76,11 +92,17 @@ export async function deleteVersionsTo(ndb: NodeDb, toVersion: number, latest: n
   }
   const first = await ndb.firstVersion();
   for (let v = first; v <= toVersion; v++) {
-    if (ndb.pinCount(v) > 0) {
-      throw new StoreError('ERR_VERSION_PINNED', `cannot prune version ${v}: an export of it is in progress`, {
-        details: { version: v },
-      });
-    }
+    if (ndb.pinCount(v) > 0) throw pinned(v);
   }
-  for (let v = first; v <= toVersion; v++) await deleteVersion(ndb, v);
+  // Versions run from `first` up to `latest`, except for the lone root of an imported tree, which
+  // is followed by the imported version: each version is pruned against the next one that exists.
+  let v: number | undefined = first;
+  while (v !== undefined && v <= toVersion) {
+    // A pin taken while earlier versions were being deleted stops the prune here.
+    if (ndb.pinCount(v) > 0) throw pinned(v);
+    const next = await ndb.nextVersion(v, latest);
+    if (next === undefined) break;
+    await deleteVersion(ndb, v, next);
+    v = next;
+  }
 }

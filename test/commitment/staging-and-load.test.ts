@@ -1,0 +1,48 @@
+import { toHex } from '../../src/core/bytes.js';
+import { openDb } from '../../src/db/level-db.js';
+import { CommitStore } from '../../src/commitment/commit-store.js';
+
+const k = (n: number): Uint8Array => Uint8Array.of(0x6b, n);
+const cs = (v: number, stores: string[]) => ({ changes: stores.map((s) => ({ storeKey: s, pairs: [{ key: k(v), value: k(v), remove: false }] })) });
+
+describe('CommitStore lifecycle', () => {
+  it('clear() keeps the configured node cache size', async () => {
+    const sc = await CommitStore.open(await openDb(), { storeKeys: ['a'], cacheSize: 10 });
+    const before = sc.tree('a').ndb.cacheKeeps;
+    await sc.clear();
+    expect(sc.tree('a').ndb.cacheKeeps).toBe(before);
+  });
+
+  it('loadVersion(older) makes it the latest: the same writes commit again with the same hashes', async () => {
+    const sc = await CommitStore.open(await openDb(), { storeKeys: ['a', 'b'] });
+    const hashes: string[] = [];
+    for (let v = 1; v <= 3; v++) {
+      await sc.writeChangeset(cs(v, ['a', 'b']));
+      await sc.commit(v);
+      hashes.push(toHex(await sc.appHash(v)));
+    }
+    await sc.loadVersion(2);
+    expect(sc.latestVersion).toBe(2);
+    await sc.writeChangeset(cs(3, ['a', 'b']));
+    expect(toHex(await sc.appHash((await sc.commit(3)).version))).toBe(hashes[2]);
+    await sc.writeChangeset(cs(4, ['a']));
+    expect((await sc.commit(4)).version).toBe(4);
+  });
+
+  it('a changeset staged while a commit runs is refused, not half committed and half lost', async () => {
+    const sc = await CommitStore.open(await openDb(), { storeKeys: ['a', 'b'] });
+    await sc.writeChangeset(cs(1, ['a']));
+    const commit = sc.commit(1);
+    const write = sc.writeChangeset(cs(2, ['a', 'b']));
+    const [committed, written] = await Promise.allSettled([commit, write]);
+    expect(committed.status).toBe('fulfilled');
+    if (written.status === 'fulfilled') {
+      // Accepted: then it must be wholly in the next version.
+      await sc.commit(2);
+      expect([await sc.get('a', 2, k(2)), await sc.get('b', 2, k(2))]).toEqual([k(2), k(2)]);
+    } else {
+      expect(written.reason).toMatchObject({ code: 'ERR_STATE' });
+      expect([await sc.get('a', 1, k(2)), await sc.get('b', 1, k(2))]).toEqual([undefined, undefined]);
+    }
+  });
+});
