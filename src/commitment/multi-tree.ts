@@ -415,7 +415,9 @@ export class MultiTree {
     }
     try {
       for (const tree of this.trees.values()) {
-        if ((await tree.firstVersion()) <= version) await tree.deleteVersionsTo(version);
+        // 0: a store added after genesis that no commit has reached yet holds nothing to prune.
+        const first = await tree.firstVersion();
+        if (first > 0 && first <= version) await tree.deleteVersionsTo(version);
       }
       const ops: WriteOp[] = [];
       for (let v = Math.max(from, 1); v <= version; v++) ops.push(this.ns.del(this.layout.commitInfoKey(v)));
@@ -425,7 +427,8 @@ export class MultiTree {
       this.earliest = undefined;
       throw error;
     }
-    this.earliest = version + 1;
+    // A prune below the earliest version deletes nothing and must not move it back.
+    this.earliest = Math.max(from, version + 1);
   }
 
   private earliest: number | undefined;

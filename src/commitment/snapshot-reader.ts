@@ -68,7 +68,11 @@ export class SnapshotReader implements BatchReader<SnapshotItem> {
       if (info === undefined) throw pruned();
       for (const { name } of info.storeInfos) committed.add(name);
       for (const name of store.storeKeys) {
-        if (committed.has(name) && !(await store.tree(name).ndb.hasVersion(version))) throw pruned();
+        const ndb = store.tree(name).ndb;
+        // A deletion issued before the pin was taken may not have landed yet: `hasVersion` still
+        // finds the root, but the nodes are going (a reader on another thread has no other way to know).
+        if (ndb.isPruned(version)) throw pruned();
+        if (committed.has(name) && !(await ndb.hasVersion(version))) throw pruned();
       }
     } catch (error) {
       release();
@@ -83,8 +87,8 @@ export class SnapshotReader implements BatchReader<SnapshotItem> {
    * whose caller holds a checked, pinned snapshot of the same version on the same database (the
    * snapshot export worker, whose caller opened one first and checks its trees).
    */
-  static ofCheckedVersion(trees: SnapshotTrees, version: number): SnapshotReader {
-    return new SnapshotReader(trees, checkVersion(version, 'snapshot version', 1), () => {});
+  static ofCheckedVersion(trees: SnapshotTrees, version: number, committed?: ReadonlySet<string>): SnapshotReader {
+    return new SnapshotReader(trees, checkVersion(version, 'snapshot version', 1), () => {}, committed);
   }
 
   async read(max: number): Promise<SnapshotItem[]> {

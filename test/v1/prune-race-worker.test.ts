@@ -1,0 +1,90 @@
+import { join } from 'node:path';
+import { utf8 } from '../../src/core/bytes.js';
+import { changesetFromPairs } from '../../src/core/changeset.js';
+import type { BatchReader } from '../../src/core/batch-reader.js';
+import { openDb, type LevelDb } from '../../src/db/level-db.js';
+import type { SnapshotItem } from '../../src/proto/snapshot-item.js';
+import { LegacyStore } from '../../src/v1/legacy-store.js';
+import { WorkerSnapshotReader } from '../../src/v1/worker-snapshot-reader.js';
+import { tempDir } from '../support/db.js';
+
+const STORES = ['a', 'b'];
+
+async function readAll(reader: BatchReader<SnapshotItem>): Promise<SnapshotItem[]> {
+  const out: SnapshotItem[] = [];
+  try {
+    for (let batch = await reader.read(64); batch.length > 0; batch = await reader.read(64)) out.push(...batch);
+  } finally {
+    await reader.close();
+  }
+  return out;
+}
+
+/** Holds the write of the next chained batch of `db` until `release` is called. */
+function holdNextBatch(db: LevelDb): { held: Promise<void>; release: () => void } {
+  let release!: () => void;
+  let signal!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  const held = new Promise<void>((resolve) => (signal = resolve));
+  const original = db.batch.bind(db);
+  let armed = true;
+  (db as unknown as { batch: () => unknown }).batch = () => {
+    const batch = original() as unknown as { write: (...args: unknown[]) => Promise<void> };
+    if (armed) {
+      armed = false;
+      const write = batch.write.bind(batch);
+      batch.write = async (...args: unknown[]) => {
+        signal();
+        await gate;
+        return write(...args);
+      };
+    }
+    return batch;
+  };
+  return { held, release };
+}
+
+describe.each([true, false])('a store/v1 snapshot opened while a prune of its version is being written (worker %s)', (exportWorker) => {
+  it('fails typed, never passes the pruned store off as empty', async () => {
+    const dir = tempDir('rxsm-prune-race-');
+    const db = await openDb(join(dir.path, 'application.db'));
+    try {
+      const v1 = await LegacyStore.open(db, { storeKeys: STORES, exportWorker });
+      for (let v = 1; v <= 4; v++) {
+        const pairs = STORES.flatMap((s): [string, Uint8Array, Uint8Array][] => [0, 1, 2, 3].map((i) => [s, utf8(`k${v}-${i}`), utf8(`v${v}`)]));
+        await v1.commit(changesetFromPairs(v, pairs).changeset);
+      }
+      // prune(1): the deletion of version 1 of store a is issued (before any pin), its write lands late.
+      const { held, release } = holdNextBatch(db);
+      const pruning = v1.prune(1).then(() => 'pruned', (e: { code?: string }) => e.code);
+      await held;
+      const opened = v1.snapshotReader(1);
+      // The worker (when it starts) is ready before the deletion lands.
+      await opened.catch(() => undefined);
+      release();
+      expect(['pruned', 'ERR_VERSION_PINNED']).toContain(await pruning);
+      const outcome = await opened.then(
+        (reader) => {
+          if (exportWorker) expect(reader).toBeInstanceOf(WorkerSnapshotReader);
+          return readAll(reader);
+        },
+      ).then(
+        (items) => {
+          // Leaves per store: a snapshot that goes through must hold version 1 of both stores.
+          const leaves: Record<string, number> = {};
+          let store = '';
+          for (const item of items) {
+            if (item.kind === 'store') leaves[(store = item.name)] = 0;
+            else if (item.kind === 'iavl' && item.height === 0) leaves[store]!++;
+          }
+          return leaves;
+        },
+        (e: { code?: string }) => e.code,
+      );
+      expect([{ a: 4, b: 4 }, 'ERR_VERSION_PRUNED', 'ERR_VERSION_NOT_FOUND']).toContainEqual(outcome);
+    } finally {
+      await db.close();
+      dir.cleanup();
+    }
+  });
+});
