@@ -3,6 +3,7 @@ import type { BatchReader } from '../core/batch-reader.js';
 import { fromBatchReader } from '../core/batch-reader.js';
 import type { Changeset } from '../core/changeset.js';
 import { utf8 } from '../core/bytes.js';
+import { InFlight } from '../core/in-flight.js';
 import type { LevelDb } from '../db/level-db.js';
 import type { WriteOp, WriteOptions } from '../db/namespace.js';
 import { checkVersion } from '../core/version.js';
@@ -33,7 +34,7 @@ export interface CommitStoreOptions {
  */
 export class CommitStore {
   /** Staging and commits in flight (see {@link settled}). */
-  private readonly underWay = new Set<Promise<unknown>>();
+  private readonly inFlight = new InFlight();
 
   private constructor(
     /** @internal */
@@ -65,7 +66,10 @@ export class CommitStore {
     return this.multi.tree(storeKey).getImmutable(checkVersion(version, 'version', 1));
   }
 
-  /** Deletes everything (used to wipe an interrupted restore before importing again). */
+  /**
+   * Deletes everything (used to wipe an interrupted restore before importing again). Like
+   * `rollback` and `loadVersion`, `ERR_STATE` while a `writeChangeset` or `commit` is under way.
+   */
   clear(): Promise<void> {
     return this.multi.clear();
   }
@@ -80,27 +84,26 @@ export class CommitStore {
     return this.multi.storeKeys;
   }
 
-  /** Stages a changeset in the working trees (validated as a whole before anything changes). */
+  /**
+   * Stages a changeset in the working trees (validated as a whole before anything changes).
+   * `ERR_STATE` while another one is staged or a commit runs: one change of the trees at a time.
+   */
   writeChangeset(changeset: Changeset): Promise<void> {
-    return this.track(this.multi.applyChangeset(changeset));
+    return this.inFlight.track(this.multi.applyChangeset(changeset));
   }
 
   /**
    * Resolves once every `writeChangeset` and `commit` called so far has settled, fulfilled or
    * not: what a caller that abandoned one of them waits for before it touches the trees again.
    */
-  async settled(): Promise<void> {
-    await Promise.allSettled([...this.underWay]);
+  settled(): Promise<void> {
+    return this.inFlight.settled();
   }
 
-  private track<T>(promise: Promise<T>): Promise<T> {
-    this.underWay.add(promise);
-    const done = (): void => void this.underWay.delete(promise);
-    promise.then(done, done);
-    return promise;
-  }
-
-  /** Drops the staged changes: the working trees return to the latest committed version. */
+  /**
+   * Drops the staged changes: the working trees return to the latest committed version.
+   * `ERR_STATE` while a `writeChangeset` or `commit` is under way (await {@link settled} first).
+   */
   rollback(): void {
     this.multi.rollback();
   }
@@ -108,10 +111,11 @@ export class CommitStore {
   /**
    * Commits the staged changes as `version` (must be latest + 1, else `ERR_VERSION_MISMATCH`);
    * `extraOps` on the same database become durable in the same batch; `sync` makes the batch (and
-   * every earlier write of the database) survive an OS crash before it resolves.
+   * every earlier write of the database) survive an OS crash before it resolves. `ERR_STATE`
+   * while a changeset is being staged or another commit runs.
    */
   commit(version: number, extraOps: readonly WriteOp[] = [], options: WriteOptions = {}): Promise<CommitInfo> {
-    return this.track(this.multi.commit(version, extraOps, options));
+    return this.inFlight.track(this.multi.commit(version, extraOps, options));
   }
 
   /** The database this store lives in. */
@@ -144,7 +148,12 @@ export class CommitStore {
     return (await this.multi.tree(storeKey).getImmutable(version)).hash;
   }
 
-  /** Makes `version` the working state (discarding staged changes). */
+  /**
+   * Makes `version` the working state (discarding staged changes) and the latest version: the next
+   * commit is `version + 1`, and must reproduce the hash of a newer version it saves again (newer
+   * versions are not deleted). In memory only, until that commit. `ERR_STATE` while a
+   * `writeChangeset` or `commit` is under way.
+   */
   loadVersion(version: number): Promise<void> {
     return this.multi.loadVersion(version);
   }

@@ -98,16 +98,18 @@ export class MultiTree {
    * Deletes every tree and all metadata (an interrupted restore is wiped, never resumed: the
    * importer's stack of unjoined subtrees is not on disk) and leaves the store empty and usable.
    */
-  async clear(): Promise<void> {
-    await this.ns.clear();
-    for (const [name, tree] of this.trees) {
-      tree.ndb.clearCache();
-      // Opened as `open` does: the node cache keeps its configured size.
-      const options = { prefix: tree.ndb.ns.prefix, ...(this.cacheSize === undefined ? {} : { cacheSize: this.cacheSize }) };
-      this.trees.set(name, await IavlTree.open(this.ns.db, options));
-    }
-    this.latest = 0;
-    this.earliest = undefined;
+  clear(): Promise<void> {
+    return this.exclusively('a clear', 'clear', async () => {
+      await this.ns.clear();
+      for (const [name, tree] of this.trees) {
+        tree.ndb.clearCache();
+        // Opened as `open` does: the node cache keeps its configured size.
+        const options = { prefix: tree.ndb.ns.prefix, ...(this.cacheSize === undefined ? {} : { cacheSize: this.cacheSize }) };
+        this.trees.set(name, await IavlTree.open(this.ns.db, options));
+      }
+      this.latest = 0;
+      this.earliest = undefined;
+    });
   }
 
   /** Latest committed version (0 before the first commit). */
@@ -136,7 +138,7 @@ export class MultiTree {
    * touched, so a bad changeset changes nothing.
    */
   async applyChangeset(changeset: Changeset): Promise<void> {
-    this.assertNotCommitting('stage a changeset');
+    this.assertIdle('stage a changeset');
     for (const group of changeset.changes) {
       this.tree(group.storeKey);
       for (const pair of group.pairs) {
@@ -152,7 +154,7 @@ export class MultiTree {
         }
       }
     }
-    this.applying++;
+    this.writing = 'a changeset being staged';
     try {
       // The prefetch reads nodes the writes read anyway (the paths and their siblings), so its
       // read error is the changeset's, rolled back like any other.
@@ -179,30 +181,45 @@ export class MultiTree {
         }
       }
     } catch (error) {
-      this.rollback();
+      this.dropStaged();
       throw error;
     } finally {
-      this.applying--;
+      this.writing = undefined;
     }
   }
 
-  /** Changesets being staged, and whether a commit is staging and writing its version. */
-  private applying = 0;
-  private committing = false;
+  /** The change of the working trees under way (staging, a commit, a load, a clear), if any. */
+  private writing: string | undefined;
 
   /**
-   * Staging overlapping a commit would be half in the committed version (the trees not yet staged)
-   * and half silently dropped (the trees staged, whose working root the commit then replaces).
+   * One change of the working trees at a time: staging overlapping a commit would be half in the
+   * committed version (the trees not yet staged) and half silently dropped (the trees staged, whose
+   * working root the commit then replaces); a rollback, load or clear overlapping either leaves a
+   * changeset half staged, or the trees and the latest version apart from what was written.
    */
-  private assertNotCommitting(what: string): void {
-    if (this.committing || this.applying > 0) {
-      const busy = this.committing ? 'a commit' : 'a changeset being staged';
-      throw new StoreError('ERR_STATE', `cannot ${what} in ${this.layout.name} while ${busy} is under way`);
+  private assertIdle(what: string): void {
+    if (this.writing !== undefined) {
+      throw new StoreError('ERR_STATE', `cannot ${what} in ${this.layout.name} while ${this.writing} is under way`);
     }
   }
 
-  /** Drops every uncommitted change. */
+  private async exclusively<T>(busy: string, what: string, work: () => Promise<T>): Promise<T> {
+    this.assertIdle(what);
+    this.writing = busy;
+    try {
+      return await work();
+    } finally {
+      this.writing = undefined;
+    }
+  }
+
+  /** Drops every uncommitted change; `ERR_STATE` while staging, a commit, a load or a clear runs. */
   rollback(): void {
+    this.assertIdle('roll back');
+    this.dropStaged();
+  }
+
+  private dropStaged(): void {
     for (const tree of this.trees.values()) tree.rollback();
   }
 
@@ -219,8 +236,8 @@ export class MultiTree {
         { details: { expected: this.latest + 1, received: version } },
       );
     }
-    this.assertNotCommitting('commit');
-    this.committing = true;
+    this.assertIdle('commit');
+    this.writing = 'a commit';
     const staged: StagedVersion[] = [];
     const ops: WriteOp[] = [];
     try {
@@ -250,10 +267,10 @@ export class MultiTree {
       for (const s of staged) s.abort();
       // The version was not written: drop its changes too, so a retry starts from the last
       // committed state instead of applying the same changeset on top of itself.
-      this.rollback();
+      this.dropStaged();
       throw error;
     } finally {
-      this.committing = false;
+      this.writing = undefined;
     }
   }
 
@@ -378,18 +395,20 @@ export class MultiTree {
   }
 
   /** Makes `version` the working state of every tree (discarding uncommitted changes). */
-  async loadVersion(version: number): Promise<void> {
-    await this.checkReadVersion(version);
-    try {
-      for (const tree of this.trees.values()) await tree.loadVersion(version);
-    } catch (error) {
-      // Some trees moved, some did not: back to the committed state.
-      for (const tree of this.trees.values()) await tree.loadVersion(this.latest).catch(() => undefined);
-      throw error;
-    }
-    // The working state is `version`: the next commit is `version + 1` (Go rolls its latest back
-    // the same way; a replay of the same writes saves the same versions again).
-    this.latest = version;
+  loadVersion(version: number): Promise<void> {
+    return this.exclusively('a load', 'load a version', async () => {
+      await this.checkReadVersion(version);
+      try {
+        for (const tree of this.trees.values()) await tree.loadVersion(version);
+      } catch (error) {
+        // Some trees moved, some did not: back to the committed state.
+        for (const tree of this.trees.values()) await tree.loadVersion(this.latest).catch(() => undefined);
+        throw error;
+      }
+      // The working state is `version`: the next commit is `version + 1` (Go rolls its latest back
+      // the same way; a replay of the same writes saves the same versions again).
+      this.latest = version;
+    });
   }
 
   /**

@@ -83,7 +83,8 @@ export class SnapshotReader implements BatchReader<SnapshotItem> {
 
   /**
    * @internal A snapshot of `version` over `trees` without the checks and the pin of
-   * {@link open}: a version that is missing or pruned reads as empty stores. Only for a reader
+   * {@link open}: a store without the version reads as empty, unless `committed` names it
+   * (`ERR_VERSION_PRUNED`). Only for a reader
    * whose caller holds a checked, pinned snapshot of the same version on the same database (the
    * snapshot export worker, whose caller opened one first and checks its trees).
    */

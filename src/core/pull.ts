@@ -1,6 +1,7 @@
 import { concat, concatMap, defer, EMPTY, finalize, from, materialize, Observable, type Subscriber, takeWhile, throwError } from 'rxjs';
 import type { BatchReader } from './batch-reader.js';
 import { StoreError } from './errors.js';
+import { checkPositiveInteger } from './positive-integer.js';
 
 /**
  * A pull-based source of bulk data in RxJS terms: a function from a stream of requests (each
@@ -81,9 +82,7 @@ export function pullThrough<T, R>(
   return defer(() => {
     // An error notification, not a throw: a batch size below 1 would read nothing and look like
     // the end of the data (an empty restore that "succeeds").
-    if (!Number.isSafeInteger(batchSize) || batchSize < 1) {
-      throw new StoreError('ERR_INVALID_ARGUMENT', `batchSize must be a positive integer, got ${batchSize}`, { details: { batchSize } });
-    }
+    checkPositiveInteger(batchSize, 'batchSize');
     if (!Number.isSafeInteger(readAhead) || readAhead < 0) {
       throw new StoreError('ERR_INVALID_ARGUMENT', `readAhead must be a non-negative integer, got ${readAhead}`, { details: { readAhead } });
     }

@@ -18,13 +18,13 @@ import {
   of,
   ReplaySubject,
   type SchedulerLike,
-  Subject,
   Subscription,
   takeUntil,
   takeWhile,
   throwIfEmpty,
   tap,
 } from 'rxjs';
+import { InFlight } from '../core/in-flight.js';
 import { checkPositiveInteger } from '../core/positive-integer.js';
 import { StoreError } from '../core/errors.js';
 import type { VersionedChangeset } from '../core/changeset.js';
@@ -105,13 +105,14 @@ export class MigrationManager {
   private readonly migrated = new BehaviorSubject<number>(0);
   private running = false;
   private restoredHeight: number | undefined;
-  private readonly closed = new Subject<void>();
+  /** Replays the close: a run or `sync` begun after `close()` stops at once (`ERR_CLOSED`). */
+  private readonly closed = new ReplaySubject<void>(1);
   /**
    * What runs issued and may still be writing: an unsubscribed run issues nothing more, but a
    * batch it already issued lands when it lands. Awaited before a run inspects or wipes the
    * targets, and by {@link close}, so no write of a stopped run reaches a target after a wipe.
    */
-  private readonly underWay = new Set<() => Promise<unknown>>();
+  private readonly inFlight = new InFlight();
 
   constructor(private readonly options: MigrationManagerOptions) {
     checkPositiveInteger(options.batchSize, 'batchSize');
@@ -165,7 +166,7 @@ export class MigrationManager {
       defer(() =>
         forkJoin([
           sc ? this.applyToSc(sc, entry, trim, write).pipe(defaultIfEmpty(undefined), last()) : of(undefined),
-          ss.latestVersion < v ? write(() => this.trackSs(ss.applyChangeset(v, entry.changeset, { sync: trim }))) : of(undefined),
+          ss.latestVersion < v ? write(() => this.inFlight.track(ss.applyChangeset(v, entry.changeset, { sync: trim }))) : of(undefined),
         ]),
       ),
       defer(async () => {
@@ -177,17 +178,12 @@ export class MigrationManager {
     );
   }
 
-  private trackSs<T>(promise: Promise<T>): Promise<T> {
-    const wait = (): Promise<unknown> => promise;
-    this.underWay.add(wait);
-    const done = (): void => void this.underWay.delete(wait);
-    promise.then(done, done);
-    return promise;
-  }
-
-  /** Resolves once every write issued so far (restore sinks, catch-up steps) has settled. */
+  /**
+   * Resolves once every write issued so far (inspections, restore sinks, catch-up steps) has
+   * settled — not what is issued meanwhile: a run's own inspection waits here.
+   */
   private async settled(): Promise<void> {
-    await Promise.allSettled([...this.underWay].map((wait) => wait()));
+    await this.inFlight.settled();
     await this.options.sc?.settled();
   }
 
@@ -320,10 +316,10 @@ export class MigrationManager {
       const inspected = this.settled().then(() =>
         ended ? undefined : Promise.all([resume ? this.targetState(version) : this.requireEmpty(version), this.log.latest()]),
       );
+      // The inspection is one of the run's writes (it may wipe the targets); the sinks' ones are
+      // tracked once the run ended (see `finalize`), when nothing can issue more.
+      void this.inFlight.track(inspected).catch(() => undefined);
       let sinks: ReturnType<typeof restoreSinks> | undefined;
-      // The inspection is one of the run's writes (it may wipe the targets), then the sinks' ones.
-      const sinksSettled = (): Promise<unknown> => inspected.then(() => sinks?.settled(), () => undefined);
-      this.underWay.add(sinksSettled);
       return from(inspected).pipe(
         filter((inspection): inspection is [TargetState, number] => inspection !== undefined),
         concatMap(([state, logged]) => {
@@ -384,7 +380,7 @@ export class MigrationManager {
           ended = true;
           inputs.unsubscribe();
           // What the run issued is awaited by the next run and by close() until it has settled.
-          void sinksSettled().then(() => this.underWay.delete(sinksSettled));
+          void this.inFlight.track(inspected.then(() => sinks?.settled(), () => undefined));
           this.running = false;
           // Otherwise the lock would outlive the run, and a retry or a state-sync snapshot would
           // be refused with ERR_SNAPSHOT_CONFLICT until close.
@@ -451,7 +447,9 @@ export class MigrationManager {
 
   /**
    * Stops a running migration (unsubscribes it), ends the snapshot operation with or without a
-   * new SC, and closes nothing it does not own (the databases stay open).
+   * new SC, and closes nothing it does not own (the databases stay open). Resolves once the
+   * writes the run already issued have landed. The manager is done: a later `migrate` or `sync`
+   * rejects with `ERR_CLOSED`, and a later `start` ends without an event.
    */
   async close(): Promise<void> {
     this.closed.next();

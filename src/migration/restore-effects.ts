@@ -1,6 +1,7 @@
 import { defer, type Observable } from 'rxjs';
 import { equalBytes, toHex } from '../core/bytes.js';
 import { StoreError } from '../core/errors.js';
+import { InFlight } from '../core/in-flight.js';
 import type { CommitStore } from '../commitment/commit-store.js';
 import { MultiTreeRestorer } from '../commitment/snapshot-restore.js';
 import type { StorageStore } from '../storage/storage-store.js';
@@ -78,13 +79,8 @@ export function restoreSinks(options: {
   const { height, sc, ss } = options;
   // Sink work still under way: an unsubscribed restore does not cancel a write already issued
   // (an import batch, a flush, the commit infos), and the targets must not be wiped before it landed.
-  const underWay = new Set<Promise<unknown>>();
-  const track = <T>(promise: Promise<T>): Promise<T> => {
-    underWay.add(promise);
-    const done = (): void => void underWay.delete(promise);
-    promise.then(done, done);
-    return promise;
-  };
+  const inFlight = new InFlight();
+  const track = <T>(promise: Promise<T>): Promise<T> => inFlight.track(promise);
   const importSc = sc !== null && (options.importSc ?? true);
   let restorer: MultiTreeRestorer | undefined;
   let writer: Promise<RestoreWriter> | undefined;
@@ -147,8 +143,6 @@ export function restoreSinks(options: {
     ...(options.batchSize === undefined ? {} : { batchSize: options.batchSize }),
     ...(options.busy$ ? { busy$: options.busy$ } : {}),
     /** Resolves once every sink call made so far (and the writer's suspension) has settled. */
-    settled: async () => {
-      while (underWay.size > 0) await Promise.allSettled([...underWay]);
-    },
+    settled: () => inFlight.drained(),
   };
 }

@@ -157,12 +157,7 @@ export class RootStore {
    */
   static async open(options: RootStoreOptions): Promise<RootStore> {
     checkPositiveInteger(options.batchSize, 'batchSize');
-    const limit = options.failedMigrationLogLimit;
-    if (limit !== undefined && !(Number.isSafeInteger(limit) && limit >= 1)) {
-      throw new StoreError('ERR_INVALID_ARGUMENT', `failedMigrationLogLimit ${String(limit)} must be a whole number of changesets, at least 1`, {
-        details: { failedMigrationLogLimit: limit },
-      });
-    }
+    checkPositiveInteger(options.failedMigrationLogLimit, 'failedMigrationLogLimit');
     const v1 = await LegacyStore.open(options.v1.db, {
       storeKeys: options.v1.storeKeys,
       ...(options.v1.cacheSize === undefined ? {} : { cacheSize: options.v1.cacheSize }),

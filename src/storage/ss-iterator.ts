@@ -102,7 +102,8 @@ export class SsIterator implements BatchReader<SsEntry>, AsyncIterable<SsEntry> 
 
   /**
    * The next live entries, at most `max` (≥ 1); an empty array at the end of the range or after
-   * `close()`. Calls are served one after another, never interleaved.
+   * `close()`, `ERR_CLOSED` once the store was closed during the iteration. Calls are served one
+   * after another, never interleaved.
    */
   read(max: number): Promise<SsEntry[]> {
     if (!Number.isSafeInteger(max) || max < 1) {
@@ -122,7 +123,7 @@ export class SsIterator implements BatchReader<SsEntry>, AsyncIterable<SsEntry> 
   }
 
   /**
-   * Closes the iterator on behalf of its store: unlike `close()`, the read under way and every
+   * @internal Closes the iterator on behalf of its store: unlike `close()`, the read under way and every
    * later read reject with `reason`, so a consumer cannot mistake the cut for the end of the range.
    */
   abort(reason: StoreError): Promise<void> {

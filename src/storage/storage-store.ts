@@ -247,7 +247,8 @@ export class StorageStore {
    * of it is visible and the latest version has not moved. Everything is checked before anything
    * is written: `ERR_VERSION_RANGE` (version < 1), `ERR_NOT_GREATER` (version ≤ latest),
    * `ERR_UNKNOWN_STORE`, `ERR_EMPTY_KEY`, `ERR_INVALID_ARGUMENT` (a set without a value, a
-   * delete with one), `ERR_STATE` (a restore or a clear in progress). An empty changeset just
+   * delete with one), `ERR_STATE` (a restore or a clear in progress or unfinished, see
+   * `pendingClear`). An empty changeset just
    * moves the latest version. Within one changeset a later pair for the same key wins. With
    * `sync`, the batch (and every earlier write of the database) survives an OS crash once this
    * resolves.
@@ -272,7 +273,8 @@ export class StorageStore {
    * {@link RestoreWriter}. Fails with `ERR_NOT_GREATER` ("snapshot version H is not greater than
    * latest version L") when version ≤ latest, with `ERR_IMPORT_NOT_EMPTY` when the store already
    * holds data (or the remains of an interrupted restore: `clear()` it first), and with
-   * `ERR_STATE` while another restore, a prune or a clear runs. The restore marker written here
+   * `ERR_STATE` while another restore, a prune or a clear runs, or after a clear that did not
+   * finish (`pendingClear`). The restore marker written here
    * is what `pendingRestoreVersion` reports after a crash.
    */
   async beginRestore(version: number, options: RestoreOptions = {}): Promise<RestoreWriter> {
@@ -460,7 +462,8 @@ export class StorageStore {
   }
 
   /**
-   * Closes the store: open iterators are closed, queued writes finish, a running prune or clear
+   * Closes the store: open iterators are closed (a read under way or later fails with
+   * `ERR_CLOSED`, never looks like the end of the range), queued writes finish, a running prune or clear
    * stops after its current batch (a prune is finished by the next `prune` after reopening), an
    * open restore writer refuses further calls (the restore stays unfinished, as after a crash),
    * and every later call fails with `ERR_CLOSED`. The database itself stays open (the store does

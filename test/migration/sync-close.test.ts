@@ -46,3 +46,24 @@ it('MigrationManager.close() during sync(): no SS or SC write is issued after cl
     dir.cleanup();
   }
 });
+
+it('MigrationManager.sync() and migrate() after close() reject ERR_CLOSED and write nothing', async () => {
+  const v1db = await openDb();
+  const v2db = await openDb();
+  try {
+    const v1 = await LegacyStore.open(v1db, { storeKeys: STORES, exportWorker: false });
+    for (let v = 1; v <= 4; v++) await v1.commit(scenarioChangeset(v, 4, STORES).changeset);
+    const sc = await CommitStore.open(v2db, { storeKeys: STORES, prefix: 'sc/' });
+    const ss = await StorageStore.open(v2db, { prefix: 'ss/', storeKeys: STORES });
+    const manager = new MigrationManager({ db: v2db, logPrefix: utf8('log/'), snapshots: new SnapshotManager(v1), ss, sc });
+    await manager.migrate(4);
+    for (let v = 5; v <= 6; v++) await manager.log.append(scenarioChangeset(v, 4, STORES));
+    await manager.close();
+    const code = (promise: Promise<unknown>) => promise.then(() => 'resolved', (error: { code?: string }) => error.code);
+    expect([await code(manager.sync()), await code(manager.migrate(4))]).toEqual(['ERR_CLOSED', 'ERR_CLOSED']);
+    expect([sc.latestVersion, ss.latestVersion]).toEqual([4, 4]);
+  } finally {
+    await v1db.close();
+    await v2db.close();
+  }
+});

@@ -24,7 +24,7 @@ it('MigrationManager keeps nothing under way across many stopped, failed and fin
     const sc = await CommitStore.open(v2db, { storeKeys: STORES, prefix: 'sc/' });
     const ss = await StorageStore.open(v2db, { prefix: 'ss/', storeKeys: STORES });
     const manager = new MigrationManager({ db: v2db, logPrefix: utf8('log/'), snapshots: new SnapshotManager(v1, { batchSize: 8 }), ss, sc, batchSize: 8 });
-    const size = () => (manager as unknown as { underWay: Set<unknown> }).underWay.size;
+    const size = () => (manager as unknown as { inFlight: { pending: Set<unknown> } }).inFlight.pending.size;
     const sizes: number[] = [];
     for (let i = 0; i < 30; i++) {
       // stopped after i turns (a restore batch, the inspection, or a catch-up step under way)

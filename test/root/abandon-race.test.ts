@@ -8,8 +8,8 @@ import { scenarioChangeset } from '../support/changesets.js';
 import { blockTime, commitPastSwitch } from '../support/db.js';
 
 /**
- * Suspicion: writes of an abandoned migration still in flight land after the wipe that the next
- * migration starts with. Made deterministic by holding one store/v2 batch of the first run.
+ * Writes of an abandoned migration still in flight must land before the wipe that the next
+ * migration starts with. One store/v2 batch of the first run is held to make the race deterministic.
  */
 const STORES = ['store1', 'store2', 'store3'];
 const turn = () => new Promise((resolve) => setImmediate(resolve));

@@ -1,24 +1,11 @@
 import { join } from 'node:path';
 import { utf8 } from '../../src/core/bytes.js';
 import { changesetFromPairs } from '../../src/core/changeset.js';
-import type { BatchReader } from '../../src/core/batch-reader.js';
 import { openDb, type LevelDb } from '../../src/db/level-db.js';
-import type { SnapshotItem } from '../../src/proto/snapshot-item.js';
 import { LegacyStore } from '../../src/v1/legacy-store.js';
-import { WorkerSnapshotReader } from '../../src/v1/worker-snapshot-reader.js';
 import { tempDir } from '../support/db.js';
 
 const STORES = ['a', 'b'];
-
-async function readAll(reader: BatchReader<SnapshotItem>): Promise<SnapshotItem[]> {
-  const out: SnapshotItem[] = [];
-  try {
-    for (let batch = await reader.read(64); batch.length > 0; batch = await reader.read(64)) out.push(...batch);
-  } finally {
-    await reader.close();
-  }
-  return out;
-}
 
 /** Holds the write of the next chained batch of `db` until `release` is called. */
 function holdNextBatch(db: LevelDb): { held: Promise<void>; release: () => void } {
@@ -59,29 +46,13 @@ describe.each([true, false])('a store/v1 snapshot opened while a prune of its ve
       const pruning = v1.prune(1).then(() => 'pruned', (e: { code?: string }) => e.code);
       await held;
       const opened = v1.snapshotReader(1);
-      // The worker (when it starts) is ready before the deletion lands.
+      // Opened (or refused) before the deletion lands.
       await opened.catch(() => undefined);
       release();
-      expect(['pruned', 'ERR_VERSION_PINNED']).toContain(await pruning);
-      const outcome = await opened.then(
-        (reader) => {
-          if (exportWorker) expect(reader).toBeInstanceOf(WorkerSnapshotReader);
-          return readAll(reader);
-        },
-      ).then(
-        (items) => {
-          // Leaves per store: a snapshot that goes through must hold version 1 of both stores.
-          const leaves: Record<string, number> = {};
-          let store = '';
-          for (const item of items) {
-            if (item.kind === 'store') leaves[(store = item.name)] = 0;
-            else if (item.kind === 'iavl' && item.height === 0) leaves[store]!++;
-          }
-          return leaves;
-        },
-        (e: { code?: string }) => e.code,
-      );
-      expect([{ a: 4, b: 4 }, 'ERR_VERSION_PRUNED', 'ERR_VERSION_NOT_FOUND']).toContainEqual(outcome);
+      expect(await pruning).toBe('pruned');
+      // The deletion was issued before the pin: the open refuses the version (see `NodeDb.isPruned`)
+      // before any worker starts, instead of passing store a off as empty.
+      expect(await opened.then(() => 'opened', (e: { code?: string }) => e.code)).toBe('ERR_VERSION_PRUNED');
     } finally {
       await db.close();
       dir.cleanup();
