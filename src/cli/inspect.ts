@@ -118,6 +118,8 @@ async function inspectV2(db: LevelDb, path: string, output: Output, options: Ins
     latestVersion: ssStore.latestVersion,
     earliestVersion: ssStore.earliestVersion,
     ...(ssStore.pendingRestoreVersion === undefined ? {} : { pendingRestoreVersion: ssStore.pendingRestoreVersion }),
+    // A wipe that stopped half-way: the SS reads as empty but still holds data (see `pendingClear`).
+    ...(ssStore.pendingClear ? { pendingClear: true } : {}),
   };
   await ssStore.close();
   const log = ChangesetLog.in(new Namespace(db, utf8(V2_LAYOUT.log)));
@@ -130,7 +132,9 @@ async function inspectV2(db: LevelDb, path: string, output: Output, options: Ins
   if (sc) {
     output.text(`  SC               versions ${sc.earliestVersion}..${sc.latestVersion}, app hash ${sc.appHash}`);
   } else output.text('  SC               none');
-  const pending = ss.pendingRestoreVersion === undefined ? '' : `, unfinished restore at ${ss.pendingRestoreVersion}`;
+  const pending =
+    (ss.pendingRestoreVersion === undefined ? '' : `, unfinished restore at ${ss.pendingRestoreVersion}`) +
+    (ss.pendingClear ? ', unfinished wipe (leftover data: migrate again to finish it)' : '');
   output.text(`  SS               latest ${ss.latestVersion}, earliest ${ss.earliestVersion}${pending}`);
   output.text(`  changeset log    ${changesetLog.entries ? `versions ${logFirst}..${logLatest}` : 'empty'}`);
   if (sc) {

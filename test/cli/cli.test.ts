@@ -407,6 +407,13 @@ describe('rx-store-migration migrate: interrupted, then resumed', () => {
     expect(fresh.code).toBe(0);
     expect(fresh.stderr).toContain('holds an abandoned migration at height 11: wiping it and starting over');
     expect(summaryOf(fresh)).toMatchObject({ status: 'migrated', height: 11, restarted: true, resumed: false, verified: true });
+
+    // A wipe of the SS that stopped half-way (its marker still on disk) is named.
+    const clearing = await openDb(v2);
+    await clearing.put(utf8('ss/m/clearing'), Uint8Array.of(1));
+    await clearing.close();
+    const wiping = await cli('inspect', v2);
+    expect(summaryOf(wiping).ss).toEqual({ latestVersion: 11, earliestVersion: 11, pendingClear: true });
   });
 });
 
