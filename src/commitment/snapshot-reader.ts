@@ -34,8 +34,6 @@ export class SnapshotReader implements BatchReader<SnapshotItem> {
     private readonly trees: SnapshotTrees,
     readonly version: number,
     release: () => void,
-    /** Stores the commit info of `version` lists (checked by `open`); `undefined`: not checked. */
-    private readonly committed?: ReadonlySet<string>,
   ) {
     this.release = release;
   }
@@ -78,18 +76,18 @@ export class SnapshotReader implements BatchReader<SnapshotItem> {
       release();
       throw error;
     }
-    return new SnapshotReader({ storeKeys: store.storeKeys, nodeDb: (storeKey) => store.tree(storeKey).ndb }, version, release, committed);
+    // Under the pin, every store checked here keeps the version: a prune stops at a pinned version.
+    return new SnapshotReader({ storeKeys: store.storeKeys, nodeDb: (storeKey) => store.tree(storeKey).ndb }, version, release);
   }
 
   /**
    * @internal A snapshot of `version` over `trees` without the checks and the pin of
-   * {@link open}: a store without the version reads as empty, unless `committed` names it
-   * (`ERR_VERSION_PRUNED`). Only for a reader
+   * {@link open}: a store without the version reads as empty. Only for a reader
    * whose caller holds a checked, pinned snapshot of the same version on the same database (the
    * snapshot export worker, whose caller opened one first and checks its trees).
    */
-  static ofCheckedVersion(trees: SnapshotTrees, version: number, committed?: ReadonlySet<string>): SnapshotReader {
-    return new SnapshotReader(trees, checkVersion(version, 'snapshot version', 1), () => {}, committed);
+  static ofCheckedVersion(trees: SnapshotTrees, version: number): SnapshotReader {
+    return new SnapshotReader(trees, checkVersion(version, 'snapshot version', 1), () => {});
   }
 
   async read(max: number): Promise<SnapshotItem[]> {
@@ -101,15 +99,8 @@ export class SnapshotReader implements BatchReader<SnapshotItem> {
         if (name === undefined) break;
         out.push({ kind: 'store', name });
         const ndb = this.trees.nodeDb(name);
-        // A store whose tree starts after this version (added later) is empty here; a store
-        // committed at this version that lost it is an error, never an empty store.
-        const exists = await ndb.hasVersion(this.version);
-        if (!exists && this.committed?.has(name)) {
-          throw new StoreError('ERR_VERSION_PRUNED', `cannot snapshot version ${this.version}: store ${name} was pruned`, {
-            details: { store: name, requestedVersion: this.version },
-          });
-        }
-        const opened = exists ? await ExportReader.open(ndb, this.version) : undefined;
+        // A store whose tree starts after this version (added later) is empty here.
+        const opened = (await ndb.hasVersion(this.version)) ? await ExportReader.open(ndb, this.version) : undefined;
         if (this.closed) {
           // Closed while this store's export opened: close found no reader, so its pin is released here.
           await opened?.close();

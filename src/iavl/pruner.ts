@@ -98,8 +98,8 @@ export async function deleteVersionsTo(ndb: NodeDb, toVersion: number, latest: n
   // is followed by the imported version: each version is pruned against the next one that exists.
   let v: number | undefined = first;
   while (v !== undefined && v <= toVersion) {
-    // A pin taken while earlier versions were being deleted stops the prune here.
-    if (ndb.pinCount(v) > 0) throw pinned(v);
+    // A pin taken while earlier versions were being deleted stops the prune at that version, in
+    // `deleteVersion`, right before its write.
     const next = await ndb.nextVersion(v, latest);
     if (next === undefined) break;
     await deleteVersion(ndb, v, next);

@@ -80,7 +80,6 @@ export function restoreSinks(options: {
   // Sink work still under way: an unsubscribed restore does not cancel a write already issued
   // (an import batch, a flush, the commit infos), and the targets must not be wiped before it landed.
   const inFlight = new InFlight();
-  const track = <T>(promise: Promise<T>): Promise<T> => inFlight.track(promise);
   const importSc = sc !== null && (options.importSc ?? true);
   let restorer: MultiTreeRestorer | undefined;
   let writer: Promise<RestoreWriter> | undefined;
@@ -93,10 +92,10 @@ export function restoreSinks(options: {
   const getRestorer = (): MultiTreeRestorer => (restorer ??= new MultiTreeRestorer(sc!.multi, height));
 
   const importIntoSc = (items: readonly SnapshotItem[]): Observable<unknown> =>
-    defer(() => track(getRestorer().addAll(items)));
+    defer(() => inFlight.track(getRestorer().addAll(items)));
   const importSs = options.importSs ?? true;
   const writeSs = (leaves: readonly RestoredLeaf[]): Observable<unknown> =>
-    defer(() => track(writeLeaves(leaves)));
+    defer(() => inFlight.track(writeLeaves(leaves)));
   const writeLeaves = async (leaves: readonly RestoredLeaf[]): Promise<void> => {
     if (!importSs) return;
     const w = await getWriter();
@@ -111,7 +110,7 @@ export function restoreSinks(options: {
     for (let i = start; i < leaves.length; i++) w.add(leaves[i]!.storeKey, leaves[i]!.key, leaves[i]!.value);
     if (w.needsFlush) await w.flush();
   };
-  const finish = (totals: RestoreTotals): Observable<RestoredEvent> => defer(() => track(finishNow(totals)));
+  const finish = (totals: RestoreTotals): Observable<RestoredEvent> => defer(() => inFlight.track(finishNow(totals)));
   const finishNow = async (totals: RestoreTotals): Promise<RestoredEvent> => {
     // The writer is opened here when no batch opened it (a snapshot with no items at all): a
     // resumed restore must still learn how many leaves its checkpoint holds, or an empty
@@ -128,7 +127,7 @@ export function restoreSinks(options: {
   const abandon = (): void => {
     // Leave what is durable for a resume: the SS keeps its checkpoint, the SC is re-imported.
     restorer?.abort();
-    if (writer) void track(writer.then((w) => w.suspend())).catch(() => undefined);
+    if (writer) void inFlight.track(writer.then((w) => w.suspend())).catch(() => undefined);
   };
   const checkStore = (name: string): void => {
     ss.checkStore(name);

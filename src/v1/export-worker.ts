@@ -39,9 +39,7 @@ async function start(): Promise<void> {
       throw new StoreError('ERR_STATE', `store ${tree.storeKey}: the export worker ${tree.hasVersion ? 'does not find' : 'finds'} version ${data.version}, unlike its caller`);
     }
   }
-  // A store that had the version when the caller checked it and lost it since is an error, never empty.
-  const present = new Set(data.trees.filter((tree) => tree.hasVersion).map((tree) => tree.storeKey));
-  reader = SnapshotReader.ofCheckedVersion({ storeKeys: data.trees.map((tree) => tree.storeKey), nodeDb: (name) => trees.get(name)! }, data.version, present);
+  reader = SnapshotReader.ofCheckedVersion({ storeKeys: data.trees.map((tree) => tree.storeKey), nodeDb: (name) => trees.get(name)! }, data.version);
 }
 
 async function handle(request: ExportWorkerRequest): Promise<void> {
