@@ -44,7 +44,8 @@ describe('stopping a live migration at any point', () => {
         await blockTime(root);
       }
       await within(root.close(), 10_000, 'close');
-      await new Promise((r) => setTimeout(r, 20));
+      // Unhandled rejections are reported after the turn that left them: a few turns, not a clock.
+      for (let i = 0; i < 10; i++) await turn();
       const failed = events.filter((e) => e.type === 'migrationFailed').map((e) => String((e as { error: unknown }).error));
       expect({ failed, phase: root.phase, rejections: rejections.map(String) }).toEqual({ failed: [], phase: 'switched', rejections: [] });
     } finally {
